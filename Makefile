@@ -1,0 +1,61 @@
+# Hindsight: `make run` for the demo, `make test` for the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PYTEST_ARGS ?=
+# In CI a missing PostgreSQL / Redis is an error, never a skip.
+CI ?=
+SERVICES_ENV := $(if $(CI),HINDSIGHT_REQUIRE_SERVICES=1,)
+APT_PACKAGES := postgresql redis-server
+
+.PHONY: setup system-deps run test test-fast lint fmt migrations-check clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[dev]'
+	@mkdir -p var
+	@touch $@
+
+# PostgreSQL and Redis for the service tests: installed from Debian when missing and we are root.
+system-deps:
+	@missing=""; \
+	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing system packages:$$missing (install them, or their tests will skip)"; fi; \
+	fi
+
+run: setup
+	DJANGO_DEBUG=true $(PY) manage.py migrate --no-input
+	DJANGO_DEBUG=true $(PY) manage.py load_demo
+	@echo "Serving http://127.0.0.1:$(PORT)/  (admin: /admin/, API: /api/)"
+	DJANGO_DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: setup system-deps
+	$(SERVICES_ENV) $(PY) -m tests.servers -- $(PY) -m pytest $(PYTEST_ARGS)
+
+# Quick local loop: SQLite, no servers; service tests skip.
+test-fast: setup
+	$(PY) -m pytest -m "not services" $(PYTEST_ARGS)
+
+lint: setup migrations-check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrations-check: setup
+	DJANGO_SECRET_KEY=x $(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache

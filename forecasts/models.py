@@ -1,0 +1,229 @@
+"""Who said what, where, and how it turned out.
+
+The claim fields of a Forecast are written by forecasts.services only; the
+score fields by the scorer (forecasts.services.scoring). Every change to either
+leaves a ForecastEvent with who, when, what and why.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from marketdata.models import Instrument
+
+
+class Kind(models.TextChoices):
+    REACH = "reach", "Reaches a level"
+    CLOSE_ABOVE = "close_above", "Closes at or above"
+    CLOSE_BELOW = "close_below", "Closes at or below"
+    RANGE = "range", "Closes within a range"
+    DIRECTION_UP = "direction_up", "Ends higher"
+    DIRECTION_DOWN = "direction_down", "Ends lower"
+    MOVE_PCT = "move_pct", "Moves by a percentage"
+    OUTPERFORM = "outperform", "Outperforms another instrument"
+    MANUAL = "manual", "Qualitative (judged by an editor)"
+
+
+KINDS_WITH_TARGET = {Kind.REACH, Kind.CLOSE_ABOVE, Kind.CLOSE_BELOW, Kind.RANGE, Kind.MOVE_PCT}
+
+
+class Basis(models.TextChoices):
+    CLOSE = "close", "Daily close"
+    INTRADAY = "intraday", "Intraday high / low"
+
+
+class DeadlineSource(models.TextChoices):
+    STATED = "stated", "Stated in the quote"
+    IMPLIED = "implied", "Implied (e.g. 'by year end')"
+    NONE = "none", "None stated (default horizon)"
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    HIT = "hit", "Hit"
+    MISS = "miss", "Miss"
+    VOID = "void", "Void"
+
+
+class Firm(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    website = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Strategist(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    firm = models.ForeignKey(Firm, null=True, blank=True, on_delete=models.SET_NULL, related_name="strategists")
+    title = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("strategist-detail", args=[self.slug])
+
+
+class Source(models.Model):
+    """An article (or broadcast, note, post) that quoted one or more forecasts."""
+
+    publication = models.CharField(max_length=200)
+    url = models.URLField(max_length=1000, unique=True)
+    title = models.CharField(max_length=500, blank=True)
+    published_at = models.DateTimeField(
+        help_text="When it became public. Date-only sources are stored at the end of that day "
+        "in the exchange time zone of their forecasts."
+    )
+    published_date_only = models.BooleanField(default=False, help_text="Only the date was known.")
+    language = models.CharField(max_length=16, default="en")
+    article_text = models.TextField(blank=True, help_text="The relevant text, kept as evidence.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+
+    def __str__(self) -> str:
+        return f"{self.publication}: {self.title or self.url}"
+
+
+class Forecast(models.Model):
+    # --- the claim (locked once recorded: changes go through services with a reason)
+    strategist = models.ForeignKey(Strategist, on_delete=models.PROTECT, related_name="forecasts")
+    firm = models.ForeignKey(
+        Firm, null=True, blank=True, on_delete=models.PROTECT, related_name="forecasts",
+        help_text="The strategist's firm when the forecast was made.",
+    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="forecasts")
+    quote = models.TextField(help_text="The verbatim words of the forecast.")
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="forecasts")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    target = models.FloatField(
+        null=True, blank=True, help_text="Price target T (lower bound L for range; percent X for move_pct)."
+    )
+    target_upper = models.FloatField(null=True, blank=True, help_text="Upper bound U for range.")
+    other_instrument = models.ForeignKey(
+        Instrument, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Instrument B for outperform.",
+    )
+    basis = models.CharField(max_length=8, choices=Basis.choices, default=Basis.CLOSE)
+    made_at = models.DateTimeField(help_text="When the forecast became public.")
+    deadline = models.DateField(help_text="Inclusive, exchange-local. The default horizon when none was stated.")
+    deadline_source = models.CharField(max_length=8, choices=DeadlineSource.choices)
+
+    # --- the score (written by the scorer only)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True)
+    status_note = models.CharField(max_length=300, blank=True, help_text="Why it stands as it does.")
+    awaiting_data = models.BooleanField(default=False)
+    resolved_on = models.DateField(null=True, blank=True, help_text="The deciding session.")
+    resolution_price = models.FloatField(null=True, blank=True)
+    baseline = models.FloatField(null=True, blank=True)
+    baseline_date = models.DateField(null=True, blank=True)
+    window_start = models.DateField(null=True, blank=True, help_text="First window session.")
+    window_end = models.DateField(null=True, blank=True, help_text="Last window session.")
+    window_sessions = models.PositiveIntegerField(null=True, blank=True)
+    difficulty = models.FloatField(
+        null=True, blank=True, help_text="p: chance a driftless random walk makes the claim come true."
+    )
+    skill = models.FloatField(null=True, blank=True, help_text="outcome - p, for resolved forecasts.")
+    scorer_version = models.CharField(max_length=16, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=300, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-made_at", "id"]
+        indexes = [
+            models.Index(fields=["instrument", "status"], name="forecast_instrument_status"),
+            models.Index(fields=["strategist", "status"], name="forecast_strategist_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="forecast_kind_known"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="forecast_status_known"),
+            models.CheckConstraint(condition=Q(basis__in=Basis.values), name="forecast_basis_known"),
+            models.CheckConstraint(
+                condition=Q(deadline_source__in=DeadlineSource.values), name="forecast_deadline_source_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=[k.value for k in KINDS_WITH_TARGET]) | Q(target__isnull=False),
+                name="forecast_target_required",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=Kind.MOVE_PCT) | Q(target__isnull=True) | Q(target__gt=0),
+                name="forecast_target_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=Kind.MOVE_PCT) | (Q(target__gt=-100) & ~Q(target=0)),
+                name="forecast_move_pct_sane",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=Kind.RANGE) | Q(target_upper__gt=F("target")),
+                name="forecast_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=Kind.OUTPERFORM) | Q(other_instrument__isnull=False),
+                name="forecast_outperform_needs_other",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=[Status.HIT, Status.MISS]) | Q(resolved_on__isnull=False),
+                name="forecast_resolved_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.VOID) | ~Q(void_reason=""), name="forecast_void_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(difficulty__isnull=True) | (Q(difficulty__gte=0) & Q(difficulty__lte=1)),
+                name="forecast_difficulty_is_probability",
+            ),
+            # The same quote about the same claim can be recorded once per source.
+            models.UniqueConstraint(
+                fields=["source", "strategist", "instrument", "kind", "quote"], name="forecast_unique_claim"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.strategist} · {self.instrument} {self.kind} {self.target or ''}".strip()
+
+    def get_absolute_url(self) -> str:
+        return reverse("forecast-detail", args=[self.pk])
+
+
+class ForecastEvent(models.Model):
+    """The history of a forecast: who changed what, when, and why. Append-only."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Recorded"
+        SCORED = "scored", "Scored"
+        RESCORED = "rescored", "Rescored"
+        CORRECTED = "corrected", "Corrected"
+        VOIDED = "voided", "Voided"
+        JUDGED = "judged", "Judged by an editor"
+
+    forecast = models.ForeignKey(Forecast, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Empty for the automatic scorer.",
+    )
+    changes = models.JSONField(default=dict, help_text='{"field": [old, new]}')
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.forecast_id} {self.action} {self.at:%Y-%m-%d}"

@@ -1,0 +1,156 @@
+"""Reads: leaderboards and track records (SCORING §4). No writes here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from forecasts.models import Forecast, Kind, Status, Strategist
+from forecasts.stats import SkillSummary, skill_summary, wilson_interval
+
+DIRECTIONAL = (Kind.DIRECTION_UP, Kind.DIRECTION_DOWN)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """SCORING §4 figures for any group of forecasts (a strategist, a firm, ...)."""
+
+    total: int
+    hits: int
+    misses: int
+    pending: int
+    void: int
+    hit_rate: float | None
+    hit_rate_interval: tuple[float, float] | None
+    skill: SkillSummary
+    mean_boldness: float | None
+    mean_directional_return: float | None
+
+    @property
+    def resolved(self) -> int:
+        return self.hits + self.misses
+
+    def as_dict(self) -> dict:
+        low, high = self.hit_rate_interval or (None, None)
+        return {
+            "forecasts": self.total,
+            "resolved": self.resolved,
+            "hits": self.hits,
+            "misses": self.misses,
+            "pending": self.pending,
+            "void": self.void,
+            "hit_rate": self.hit_rate,
+            "hit_rate_wilson_low": low,
+            "hit_rate_wilson_high": high,
+            "skill_scored": self.skill.n,
+            "mean_skill": self.skill.mean,
+            "mean_skill_se": self.skill.se,
+            "skill_points": self.skill.total,
+            "skill_lower_bound": self.skill.lower_bound,
+            "mean_boldness": self.mean_boldness,
+            "mean_directional_return": self.mean_directional_return,
+        }
+
+
+def _aggregates() -> dict:
+    resolved = Q(status__in=[Status.HIT, Status.MISS])
+    scored = resolved & Q(skill__isnull=False)
+    directional = resolved & Q(kind__in=DIRECTIONAL, baseline__isnull=False, resolution_price__isnull=False)
+    signed_return = (F("resolution_price") / F("baseline") - 1.0)
+    return {
+        "n_total": Count("id"),
+        "n_hits": Count("id", filter=Q(status=Status.HIT)),
+        "n_misses": Count("id", filter=Q(status=Status.MISS)),
+        "n_pending": Count("id", filter=Q(status=Status.PENDING)),
+        "n_void": Count("id", filter=Q(status=Status.VOID)),
+        "n_skill": Count("id", filter=scored),
+        "skill_sum": Coalesce(Sum("skill", filter=scored), 0.0, output_field=FloatField()),
+        "skill_sq": Coalesce(Sum(F("skill") * F("skill"), filter=scored), 0.0, output_field=FloatField()),
+        "boldness_sum": Coalesce(Sum(1.0 - F("difficulty"), filter=scored), 0.0, output_field=FloatField()),
+        "n_up": Count("id", filter=directional & Q(kind=Kind.DIRECTION_UP)),
+        "ret_up": Coalesce(
+            Sum(signed_return, filter=directional & Q(kind=Kind.DIRECTION_UP)), 0.0, output_field=FloatField()
+        ),
+        "n_down": Count("id", filter=directional & Q(kind=Kind.DIRECTION_DOWN)),
+        "ret_down": Coalesce(
+            Sum(signed_return, filter=directional & Q(kind=Kind.DIRECTION_DOWN)), 0.0, output_field=FloatField()
+        ),
+    }
+
+
+def _summary(row: dict) -> Summary:
+    hits, misses = row["n_hits"], row["n_misses"]
+    resolved = hits + misses
+    n_dir = row["n_up"] + row["n_down"]
+    return Summary(
+        total=row["n_total"],
+        hits=hits,
+        misses=misses,
+        pending=row["n_pending"],
+        void=row["n_void"],
+        hit_rate=hits / resolved if resolved else None,
+        hit_rate_interval=wilson_interval(hits, resolved),
+        skill=skill_summary(row["n_skill"], row["skill_sum"], row["skill_sq"]),
+        mean_boldness=row["boldness_sum"] / row["n_skill"] if row["n_skill"] else None,
+        # A call's return in the direction it predicted (a fall counts as a gain for direction_down).
+        mean_directional_return=(row["ret_up"] - row["ret_down"]) / n_dir if n_dir else None,
+    )
+
+
+def summarize(forecasts: QuerySet[Forecast]) -> Summary:
+    """One aggregate query over any set of forecasts."""
+    return _summary(forecasts.aggregate(**_aggregates()))
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    rank: int | None  # None: fewer resolved forecasts than the minimum
+    strategist: Strategist
+    summary: Summary
+
+
+def leaderboard(
+    forecasts: QuerySet[Forecast] | None = None, *, min_resolved: int | None = None
+) -> list[LeaderboardRow]:
+    """Strategists ranked by the lower bound of mean skill (mean - 1.96 SE).
+
+    Only strategists with at least `min_resolved` scored hits/misses get a rank;
+    the rest follow, unranked, by resolved count. Ties share a rank. Two queries
+    regardless of the number of strategists.
+    """
+    min_resolved = settings.HINDSIGHT_LEADERBOARD_MIN_RESOLVED if min_resolved is None else min_resolved
+    forecasts = Forecast.objects.all() if forecasts is None else forecasts
+    rows = forecasts.values("strategist_id").annotate(**_aggregates()).order_by()
+    summaries = {row["strategist_id"]: _summary(row) for row in rows}
+    people = Strategist.objects.select_related("firm").in_bulk(list(summaries))
+
+    def eligible(s: Summary) -> bool:
+        return s.skill.n >= max(min_resolved, 2) and s.skill.lower_bound is not None
+
+    ranked = sorted(
+        (sid for sid, s in summaries.items() if eligible(s)),
+        key=lambda sid: (-summaries[sid].skill.lower_bound, -summaries[sid].skill.n, people[sid].name),
+    )
+    out: list[LeaderboardRow] = []
+    rank, previous = 0, None
+    for position, sid in enumerate(ranked, start=1):
+        bound = round(summaries[sid].skill.lower_bound, 12)
+        if bound != previous:
+            rank, previous = position, bound
+        out.append(LeaderboardRow(rank, people[sid], summaries[sid]))
+    rest = sorted(
+        (sid for sid, s in summaries.items() if not eligible(s)),
+        key=lambda sid: (-summaries[sid].resolved, -summaries[sid].total, people[sid].name),
+    )
+    out.extend(LeaderboardRow(None, people[sid], summaries[sid]) for sid in rest)
+    return out
+
+
+def strategist_forecasts(strategist: Strategist) -> QuerySet[Forecast]:
+    return (
+        strategist.forecasts.select_related("instrument", "other_instrument", "source", "firm")
+        .order_by("-made_at", "pk")
+    )

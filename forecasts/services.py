@@ -1,0 +1,451 @@
+"""Writes for forecasts: record, score, judge, correct and void.
+
+Every state change goes through a function here and leaves a ForecastEvent in
+the same transaction (who, when, what, why). Views, admin actions, commands and
+tasks call these; none of them writes a Forecast directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from forecasts import scoring
+from forecasts.models import (
+    KINDS_WITH_TARGET,
+    Basis,
+    DeadlineSource,
+    Firm,
+    Forecast,
+    ForecastEvent,
+    Kind,
+    Source,
+    Status,
+    Strategist,
+)
+from marketdata.calendars import get_calendar
+from marketdata.models import Instrument, Split
+from marketdata.services import bars_frame
+
+log = logging.getLogger(__name__)
+
+# Score fields the scorer owns; compared before writing so a rescore that
+# changes nothing writes nothing.
+SCORE_FIELDS = (
+    "status", "status_note", "awaiting_data", "resolved_on", "resolution_price", "baseline",
+    "baseline_date", "window_start", "window_end", "window_sessions", "difficulty", "skill",
+    "scorer_version", "void_reason",
+)
+# Changes to these are history: they are what the public reads as the outcome.
+OUTCOME_FIELDS = ("status", "resolved_on", "resolution_price", "void_reason")
+CLAIM_FIELDS = (
+    "quote", "kind", "target", "target_upper", "other_instrument", "basis", "made_at", "deadline",
+    "deadline_source", "instrument",
+)
+
+
+# --- people and sources --------------------------------------------------------------------------
+
+
+def firm_get_or_create(name: str) -> Firm | None:
+    name = " ".join(name.split())
+    if not name:
+        return None
+    firm = Firm.objects.filter(name__iexact=name).first()
+    if firm is None:
+        firm = Firm.objects.create(name=name, slug=_unique_slug(Firm, name))
+    return firm
+
+
+def strategist_get_or_create(name: str, *, firm: Firm | None) -> Strategist:
+    """Match by name (case-insensitive) and firm; a same-named person at another firm is another person."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"strategist": "A strategist's name is required."})
+    existing = Strategist.objects.filter(name__iexact=name)
+    person = existing.filter(firm=firm).first() or (existing.first() if existing.count() == 1 else None)
+    if person is None:
+        person = Strategist.objects.create(name=name, slug=_unique_slug(Strategist, name), firm=firm)
+    return person
+
+
+def _unique_slug(model: type, name: str) -> str:
+    base = slugify(name, allow_unicode=False) or "x"
+    slug, n = base, 2
+    while model.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def end_of_day(day: date, tz_name: str) -> datetime:
+    """Midnight at the end of `day` in the time zone: SCORING §2's made_at for date-only sources."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(tz_name))
+
+
+def source_get_or_create(
+    *, url: str, publication: str, title: str = "", published: date | datetime, tz_name: str,
+    language: str = "en", article_text: str = "",
+) -> tuple[Source, bool]:
+    """The Source for `url`; a date-only `published` is stored as the end of that day in `tz_name`."""
+    if isinstance(published, datetime):
+        if timezone.is_naive(published):
+            raise ValidationError({"published": "A publication time needs a UTC offset, e.g. 2025-02-14T16:10+08:00."})
+        published_at, date_only = published, False
+    else:
+        published_at, date_only = end_of_day(published, tz_name), True
+    source, created = Source.objects.get_or_create(
+        url=url,
+        defaults={
+            "publication": publication, "title": title, "published_at": published_at,
+            "published_date_only": date_only, "language": language, "article_text": article_text,
+        },
+    )
+    if not created and source.published_at != published_at:
+        raise ValidationError(
+            {"published": f"{url} is already recorded as published at {source.published_at.isoformat()}, "
+                          f"not {published_at.isoformat()}."}
+        )
+    return source, created
+
+
+# --- recording a forecast ------------------------------------------------------------------------
+
+
+def default_deadline(made_at: datetime, tz_name: str) -> date:
+    """SCORING §2: no stated deadline means the same calendar date a year later (local date)."""
+    return scoring.default_deadline(made_at, ZoneInfo(tz_name))
+
+
+def validate_claim(
+    *, kind: str, target: float | None, target_upper: float | None, instrument: Instrument | None,
+    other_instrument: Instrument | None, basis: str, made_at: datetime, deadline: date | None,
+    deadline_source: str,
+) -> None:
+    """Raise ValidationError with one message per offending field."""
+    errors: dict[str, str] = {}
+    if kind not in Kind.values:
+        errors["kind"] = f"Unknown kind {kind!r}; expected one of {', '.join(Kind.values)}."
+    if basis not in Basis.values:
+        errors["basis"] = f"Unknown basis {basis!r}; expected 'close' or 'intraday'."
+    if deadline_source not in DeadlineSource.values:
+        errors["deadline_source"] = f"Unknown deadline source {deadline_source!r}; expected stated, implied or none."
+    if instrument is None:
+        errors["instrument"] = "An instrument is required."
+    if kind in KINDS_WITH_TARGET and target is None:
+        errors["target"] = f"A {kind} forecast needs a target."
+    if target is not None:
+        if kind == Kind.MOVE_PCT:
+            if target == 0 or target <= -100:
+                errors["target"] = "A move_pct target is a percentage: non-zero and above -100."
+        elif target <= 0:
+            errors["target"] = "The target must be greater than 0."
+    if kind == Kind.RANGE:
+        if target_upper is None:
+            errors["target_upper"] = "A range needs an upper bound."
+        elif target is not None and target_upper <= target:
+            errors["target_upper"] = f"The upper bound ({target_upper:g}) must be above the lower ({target:g})."
+    elif target_upper is not None:
+        errors["target_upper"] = "Only a range has an upper bound."
+    if kind == Kind.OUTPERFORM:
+        if other_instrument is None:
+            errors["other_instrument"] = "outperform needs a second instrument to beat."
+        elif instrument is not None and other_instrument.pk == instrument.pk:
+            errors["other_instrument"] = "An instrument cannot outperform itself."
+    elif other_instrument is not None:
+        errors["other_instrument"] = "Only outperform takes a second instrument."
+    if timezone.is_naive(made_at):
+        errors["made_at"] = "made_at needs a time zone."
+    if deadline is None and deadline_source != DeadlineSource.NONE:
+        errors["deadline"] = f"A deadline is required when its source is {deadline_source!r}."
+    if deadline is not None and deadline_source == DeadlineSource.NONE:
+        errors["deadline_source"] = "A deadline was given, so its source must be 'stated' or 'implied'."
+    if deadline is not None and instrument is not None and not timezone.is_naive(made_at):
+        local_made = made_at.astimezone(ZoneInfo(instrument.timezone_name)).date()
+        if deadline <= local_made:
+            errors["deadline"] = f"The deadline {deadline} must be after the day the forecast was made ({local_made})."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def forecast_create(
+    *, strategist: Strategist, source: Source, quote: str, instrument: Instrument, kind: str,
+    target: float | None = None, target_upper: float | None = None, other_instrument: Instrument | None = None,
+    basis: str = Basis.CLOSE, deadline: date | None = None, deadline_source: str | None = None,
+    made_at: datetime | None = None, firm: Firm | None = None, actor=None,
+) -> Forecast:
+    """Record a forecast quoted in `source`. made_at defaults to the source's publication time."""
+    quote = quote.strip()
+    if not quote:
+        raise ValidationError({"quote": "The verbatim quote is required."})
+    made_at = made_at or source.published_at
+    deadline_source = deadline_source or (DeadlineSource.STATED if deadline else DeadlineSource.NONE)
+    validate_claim(
+        kind=kind, target=target, target_upper=target_upper, instrument=instrument,
+        other_instrument=other_instrument, basis=basis, made_at=made_at, deadline=deadline,
+        deadline_source=deadline_source,
+    )
+    forecast = Forecast.objects.create(
+        strategist=strategist, firm=firm if firm is not None else strategist.firm, source=source, quote=quote,
+        instrument=instrument, kind=kind, target=target, target_upper=target_upper,
+        other_instrument=other_instrument, basis=basis, made_at=made_at,
+        deadline=deadline or default_deadline(made_at, instrument.timezone_name),
+        deadline_source=deadline_source,
+    )
+    ForecastEvent.objects.create(
+        forecast=forecast, action=ForecastEvent.Action.CREATED, actor=actor,
+        changes={f: [None, _jsonable(getattr(forecast, f))] for f in CLAIM_FIELDS},
+        reason=f"Quoted in {source.publication}, {source.url}",
+    )
+    return forecast
+
+
+# --- scoring -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScoringSummary:
+    instrument: str
+    scored: int = 0
+    changed: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    results: list[tuple[int, scoring.ScoreResult]] = field(default_factory=list)
+
+
+def claim_for(forecast: Forecast) -> scoring.Claim:
+    return scoring.Claim(
+        kind=scoring.Kind(forecast.kind),
+        target=forecast.target,
+        target_upper=forecast.target_upper,
+        basis=scoring.Basis(forecast.basis),
+        made_at=forecast.made_at,
+        deadline=None if forecast.deadline_source == DeadlineSource.NONE else forecast.deadline,
+    )
+
+
+class _MarketData:
+    """Bars, splits and calendar per instrument, loaded once per scoring run."""
+
+    def __init__(self, as_of_day: date | None):
+        self._cache: dict[int, tuple] = {}
+        self._until = as_of_day
+
+    def get(self, instrument: Instrument) -> tuple:
+        if instrument.pk not in self._cache:
+            splits = tuple(
+                scoring.Split(ex_date=d, ratio=r)
+                for d, r in Split.objects.filter(instrument=instrument).values_list("ex_date", "ratio")
+            )
+            self._cache[instrument.pk] = (
+                bars_frame(instrument.pk, until=self._until), get_calendar(instrument.calendar_code), splits
+            )
+        return self._cache[instrument.pk]
+
+
+def score_result_fields(result: scoring.ScoreResult) -> dict:
+    """Map a ScoreResult onto the Forecast's score fields."""
+    status = Status(result.status.value)
+    return {
+        "status": status,
+        "status_note": (result.note or "")[:300],
+        "awaiting_data": result.awaiting_data,
+        "resolved_on": result.resolved_on if status in (Status.HIT, Status.MISS) else None,
+        "resolution_price": result.resolution_price if status in (Status.HIT, Status.MISS) else None,
+        "baseline": result.baseline,
+        "baseline_date": result.baseline_date,
+        "window_start": result.first_session,
+        "window_end": result.last_session,
+        "window_sessions": result.sessions_in_window,
+        "difficulty": result.difficulty,
+        "skill": result.skill if status in (Status.HIT, Status.MISS) else None,
+        "scorer_version": result.scorer_version,
+        "void_reason": (result.note or "void")[:300] if status == Status.VOID else "",
+    }
+
+
+def score_instrument_forecasts(
+    instrument: Instrument, *, as_of: datetime | None = None, revised_from: date | None = None,
+    persist: bool | None = None,
+) -> ScoringSummary:
+    """Score the forecasts on `instrument` (as A or as B of an outperform).
+
+    Pending forecasts are always scored. Decided ones are looked at again only
+    when bars at or before their deciding session were revised (`revised_from`),
+    which is the one case SCORING §3 allows a hit or miss to change. Editors'
+    decisions (manual kinds, voids with a reason) are never touched.
+
+    `as_of` scores with only what was known at that instant: forecasts made later
+    are skipped and bars for sessions closing later are ignored. By default
+    results are written only for a live run (as_of None); an as_of run is a
+    report, so the database keeps the present state.
+    """
+    persist = (as_of is None) if persist is None else persist
+    now = timezone.now()
+    as_of = as_of or now
+    summary = ScoringSummary(instrument=instrument.symbol)
+    candidates = Q(status=Status.PENDING)
+    if revised_from is not None:
+        candidates |= Q(status__in=[Status.HIT, Status.MISS], window_end__gte=revised_from)
+    if not persist:
+        candidates = ~Q(status=Status.VOID, void_reason__startswith="Editor:")
+    forecasts = list(
+        Forecast.objects.filter(Q(instrument=instrument) | Q(other_instrument=instrument))
+        .filter(candidates, made_at__lte=as_of)
+        .exclude(kind=Kind.MANUAL)
+        .select_related("instrument", "other_instrument")
+        .order_by("pk")
+    )
+    market = _MarketData(as_of.date() if as_of < now else None)
+    for forecast in forecasts:
+        bars, calendar, splits = market.get(forecast.instrument)
+        kwargs = {}
+        if forecast.kind == Kind.OUTPERFORM:
+            other_bars, other_calendar, other_splits = market.get(forecast.other_instrument)
+            kwargs = {"other_bars": other_bars, "other_calendar": other_calendar, "other_splits": other_splits}
+        result = scoring.score(
+            claim_for(forecast), bars, calendar, as_of=as_of, splits=splits,
+            trading_ended_on=forecast.instrument.trading_ended_on, **kwargs,
+        )
+        summary.scored += 1
+        summary.by_status[result.status.value] = summary.by_status.get(result.status.value, 0) + 1
+        summary.results.append((forecast.pk, result))
+        if persist and _apply_score(forecast, result, revised=revised_from is not None, now=now):
+            summary.changed += 1
+    return summary
+
+
+def _apply_score(forecast: Forecast, result: scoring.ScoreResult, *, revised: bool, now: datetime) -> bool:
+    """Write a score if it differs; compare-and-swap on the old status so two
+    workers scoring the same forecast cannot both record a change."""
+    new = score_result_fields(result)
+    old = {f: getattr(forecast, f) for f in SCORE_FIELDS}
+    if all(_equal(old[f], new[f]) for f in SCORE_FIELDS):
+        return False
+    outcome_changes = {
+        f: [_jsonable(old[f]), _jsonable(new[f])] for f in OUTCOME_FIELDS if not _equal(old[f], new[f])
+    }
+    with transaction.atomic():
+        updated = Forecast.objects.filter(pk=forecast.pk, status=old["status"]).update(
+            **new, scored_at=now, updated_at=now
+        )
+        if not updated:
+            log.info("forecast %s changed under us; leaving it to the other scorer", forecast.pk)
+            return False
+        if outcome_changes:
+            was_decided = old["status"] in (Status.HIT, Status.MISS)
+            ForecastEvent.objects.create(
+                forecast=forecast,
+                action=ForecastEvent.Action.RESCORED if was_decided else ForecastEvent.Action.SCORED,
+                changes=outcome_changes,
+                reason=("Price bars that decided it were revised. " if was_decided and revised else "")
+                + (result.note or ""),
+            )
+    for f, v in new.items():
+        setattr(forecast, f, v)
+    return True
+
+
+def _equal(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))
+    return a == b
+
+
+def _jsonable(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Instrument):
+        return value.symbol
+    return value
+
+
+# --- editors' decisions --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def forecast_judge(forecast: Forecast, *, outcome: str, reason: str, resolved_on: date, actor) -> Forecast:
+    """An editor decides a qualitative (manual) forecast."""
+    if forecast.kind != Kind.MANUAL:
+        raise ValidationError({"kind": "Only qualitative (manual) forecasts are judged by an editor."})
+    if outcome not in (Status.HIT, Status.MISS):
+        raise ValidationError({"outcome": "The outcome must be hit or miss."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why: the judgement is published with its reason."})
+    old = {f: _jsonable(getattr(forecast, f)) for f in ("status", "resolved_on")}
+    forecast.status, forecast.resolved_on = outcome, resolved_on
+    forecast.status_note = f"Judged by an editor: {reason.strip()}"[:300]
+    forecast.scored_at = timezone.now()
+    forecast.save(update_fields=["status", "resolved_on", "status_note", "scored_at", "updated_at"])
+    ForecastEvent.objects.create(
+        forecast=forecast, action=ForecastEvent.Action.JUDGED, actor=actor, reason=reason.strip(),
+        changes={f: [old[f], _jsonable(getattr(forecast, f))] for f in old},
+    )
+    return forecast
+
+
+@transaction.atomic
+def forecast_void(forecast: Forecast, *, reason: str, actor) -> Forecast:
+    """Retract a forecast (e.g. a misquote). It stays on record, marked void, with the reason."""
+    if not reason.strip():
+        raise ValidationError({"reason": "A void needs a reason; it is shown on the public page."})
+    old_status = forecast.status
+    forecast.status = Status.VOID
+    forecast.void_reason = f"Editor: {reason.strip()}"[:300]
+    forecast.skill = None
+    forecast.save(update_fields=["status", "void_reason", "skill", "updated_at"])
+    ForecastEvent.objects.create(
+        forecast=forecast, action=ForecastEvent.Action.VOIDED, actor=actor, reason=reason.strip(),
+        changes={"status": [old_status, Status.VOID]},
+    )
+    return forecast
+
+
+@transaction.atomic
+def forecast_correct(forecast: Forecast, *, changes: dict, reason: str, actor) -> Forecast:
+    """Correct the recorded claim (e.g. a mistyped target), with a reason kept in the history.
+
+    The forecast goes back to pending and is rescored from the corrected claim.
+    """
+    if not reason.strip():
+        raise ValidationError({"reason": "A correction needs a reason; it is shown on the public page."})
+    unknown = set(changes) - set(CLAIM_FIELDS)
+    if unknown:
+        raise ValidationError({f: "This field cannot be corrected." for f in sorted(unknown)})
+    proposed = {f: changes.get(f, getattr(forecast, f)) for f in CLAIM_FIELDS}
+    validate_claim(
+        kind=proposed["kind"], target=proposed["target"], target_upper=proposed["target_upper"],
+        instrument=proposed["instrument"], other_instrument=proposed["other_instrument"],
+        basis=proposed["basis"], made_at=proposed["made_at"],
+        deadline=None if proposed["deadline_source"] == DeadlineSource.NONE else proposed["deadline"],
+        deadline_source=proposed["deadline_source"],
+    )
+    diff = {
+        f: [_jsonable(getattr(forecast, f)), _jsonable(v)]
+        for f, v in changes.items() if not _equal(getattr(forecast, f), v)
+    }
+    if not diff:
+        return forecast
+    for f, v in changes.items():
+        setattr(forecast, f, v)
+    if forecast.deadline_source == DeadlineSource.NONE:
+        forecast.deadline = default_deadline(forecast.made_at, forecast.instrument.timezone_name)
+    forecast.status = Status.PENDING
+    for f in ("resolved_on", "resolution_price", "skill"):
+        setattr(forecast, f, None)
+    forecast.void_reason = ""
+    forecast.save()
+    ForecastEvent.objects.create(
+        forecast=forecast, action=ForecastEvent.Action.CORRECTED, actor=actor, reason=reason.strip(),
+        changes=diff,
+    )
+    if forecast.kind != Kind.MANUAL:
+        transaction.on_commit(lambda: score_instrument_forecasts(forecast.instrument))
+    return forecast

@@ -1,0 +1,44 @@
+"""Track-record statistics (SCORING §4), pure: counts and sums in, numbers out."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+Z95 = 1.959963984540054
+
+
+def wilson_interval(hits: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """Wilson score interval for a hit rate; None when nothing is resolved."""
+    if n <= 0:
+        return None
+    p = hits / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class SkillSummary:
+    n: int
+    mean: float | None
+    se: float | None
+    total: float
+    lower_bound: float | None  # mean - 1.96 x SE: what the leaderboard ranks by
+
+
+def skill_summary(n: int, total: float, total_sq: float) -> SkillSummary:
+    """Mean skill, its standard error and the ranking lower bound from n, sum and sum of squares.
+
+    With one scored forecast the spread is unknown, so SE and the bound are None
+    (such a strategist is below any minimum resolved count anyway).
+    """
+    if n <= 0:
+        return SkillSummary(0, None, None, 0.0, None)
+    mean = total / n
+    if n < 2:
+        return SkillSummary(n, mean, None, total, None)
+    var = max(0.0, (total_sq - n * mean * mean) / (n - 1))
+    se = math.sqrt(var / n)
+    return SkillSummary(n, mean, se, total, mean - 1.96 * se)

@@ -1,0 +1,164 @@
+"""Offline provider over the bundled CSV files, and the strict CSV reader they share.
+
+CSV format (see marketdata/data/SOURCES.md): header ``date,open,high,low,close,volume``;
+ISO dates; a blank field means "no value". Only ``date`` and ``close`` are required.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from .base import (
+    BAR_COLUMNS,
+    SESSION_INDEX_NAME,
+    InstrumentRef,
+    ProviderDataError,
+    SymbolNotFound,
+    empty_splits,
+    validate_bars,
+)
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A symbol becomes a file name, so keep it to characters that cannot leave data_dir.
+_SAFE_SYMBOL = re.compile(r"[A-Za-z0-9^=_-][A-Za-z0-9.^=_-]*")
+
+
+def read_price_csv(
+    path_or_file: str | os.PathLike[str] | IO[str] | IO[bytes], *, source: str = "csv"
+) -> pd.DataFrame:
+    """Parse a price CSV strictly into a bar frame (see ``validate_bars`` for the format).
+
+    The header must name ``date`` and ``close``; ``open``, ``high``, ``low`` and ``volume``
+    are optional and any of their fields may be blank (NaN). Header names are matched
+    case-insensitively after trimming; unknown or repeated columns are rejected so that an
+    "adj close" column is never silently ignored. Dates must be ``YYYY-MM-DD``; numbers
+    are plain decimals (no thousands separators, no "nan"/"inf"). Blank lines are skipped.
+    A UTF-8 BOM is accepted; file objects may be text or binary (decoded as UTF-8).
+
+    Raises ``ProviderDataError`` naming the line number and column of the first bad field,
+    or the session date and column for contract violations (e.g. high below close,
+    duplicate dates). Rows are returned sorted by date.
+    """
+    text = _read_text(path_or_file)
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        raise ProviderDataError(f"{source}: file is empty; expected a header with date and close")
+    names = [h.strip().lower() for h in header]
+    unknown = [n for n in names if n not in ("date", *BAR_COLUMNS)]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if unknown or repeated:
+        raise ProviderDataError(f"{source}: line 1: unknown columns {unknown}, repeated columns {repeated}")
+    if "date" not in names or "close" not in names:
+        raise ProviderDataError(f"{source}: line 1: header must contain 'date' and 'close', got {names}")
+
+    sessions: list[date] = []
+    values: dict[str, list[float]] = {c: [] for c in BAR_COLUMNS}
+    for row in reader:
+        line = reader.line_num
+        if not any(field.strip() for field in row):
+            continue
+        if len(row) != len(names):
+            raise ProviderDataError(f"{source}: line {line}: expected {len(names)} fields, got {len(row)}")
+        fields = dict(zip(names, (f.strip() for f in row), strict=True))
+        sessions.append(_parse_date(fields["date"], source=source, line=line))
+        for column in BAR_COLUMNS:
+            values[column].append(
+                _parse_number(fields.get(column, ""), source=source, line=line, column=column)
+            )
+
+    index = pd.DatetimeIndex(sessions, name=SESSION_INDEX_NAME).as_unit("ns")
+    df = pd.DataFrame({c: np.asarray(v, dtype="float64") for c, v in values.items()}, index=index)
+    return validate_bars(df, source=source)
+
+
+def _read_text(path_or_file: str | os.PathLike[str] | IO[str] | IO[bytes]) -> str:
+    if isinstance(path_or_file, str | os.PathLike):
+        with open(path_or_file, encoding="utf-8-sig", newline="") as fh:
+            return fh.read()
+    content = path_or_file.read()
+    if isinstance(content, bytes):
+        content = content.decode("utf-8-sig")
+    return content.removeprefix("\ufeff")
+
+
+def _parse_date(raw: str, *, source: str, line: int) -> date:
+    # date.fromisoformat alone would also accept "20250221" and week dates on Python 3.11.
+    if _ISO_DATE.fullmatch(raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise ProviderDataError(f"{source}: line {line}: date {raw!r} is not a YYYY-MM-DD date", column="date")
+
+
+def _parse_number(raw: str, *, source: str, line: int, column: str) -> float:
+    if raw == "":
+        return math.nan
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    else:
+        if math.isfinite(value):
+            return value
+    raise ProviderDataError(f"{source}: line {line}: {column} {raw!r} is not a finite number", column=column)
+
+
+class OfflineCSVProvider:
+    """Serves bars from ``<data_dir>/<symbol>.csv`` files; for tests, demos and backfills.
+
+    The file name is ``ref.provider_symbols["offline"]`` if set, else ``ref.symbol``.
+    Files are read on every call (they are small: ~1,300 rows parse in milliseconds).
+    The CSVs carry whatever basis their SOURCES.md entry states; this provider does not
+    adjust them. There are no split events offline.
+    """
+
+    name = "offline"
+
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None):
+        self.data_dir = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+
+    def available_symbols(self) -> list[str]:
+        """File stems of every ``*.csv`` in ``data_dir``, sorted."""
+        return sorted(p.stem for p in self.data_dir.glob("*.csv") if p.is_file())
+
+    def fetch_daily_bars(self, ref: InstrumentRef, start: date, end: date) -> pd.DataFrame:
+        """Bars for sessions ``start``..``end`` inclusive (empty frame if none in range)."""
+        path = self._path_for(ref)
+        bars = read_price_csv(path, source=f"{self.name} {path.name}")
+        window = bars.loc[pd.Timestamp(start) : pd.Timestamp(end)].copy()
+        window.attrs["source"] = self.name
+        return window
+
+    def fetch_splits(self, ref: InstrumentRef, start: date, end: date) -> pd.DataFrame:
+        """Always empty: the CSV format has no corporate actions. Unknown symbols still raise."""
+        self._path_for(ref)
+        return empty_splits(source=self.name)
+
+    def _path_for(self, ref: InstrumentRef) -> Path:
+        candidates = _unique([ref.provider_symbols.get(self.name, ""), ref.symbol])
+        for symbol in candidates:
+            if _SAFE_SYMBOL.fullmatch(symbol) and ".." not in symbol:
+                path = self.data_dir / f"{symbol}.csv"
+                if path.is_file():
+                    return path
+        raise SymbolNotFound(
+            f"{self.name}: no CSV for {ref.symbol!r} in {self.data_dir} (tried {candidates})"
+        )
+
+
+def _unique(symbols: list[str]) -> list[str]:
+    return [s for i, s in enumerate(symbols) if s and s not in symbols[:i]]
