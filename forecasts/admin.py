@@ -12,8 +12,20 @@ from forecasts import services
 from forecasts.models import Firm, Forecast, ForecastEvent, Kind, Source, Status, Strategist
 
 SCORE_READONLY = [
-    "status", "status_note", "awaiting_data", "resolved_on", "resolution_price", "baseline", "baseline_date",
-    "window_start", "window_end", "window_sessions", "difficulty", "skill", "scorer_version", "scored_at",
+    "status",
+    "status_note",
+    "awaiting_data",
+    "resolved_on",
+    "resolution_price",
+    "baseline",
+    "baseline_date",
+    "window_start",
+    "window_end",
+    "window_sessions",
+    "difficulty",
+    "skill",
+    "scorer_version",
+    "scored_at",
     "void_reason",
 ]
 
@@ -36,7 +48,16 @@ class StrategistAdmin(admin.ModelAdmin):
 
 class ForecastInline(admin.TabularInline):
     model = Forecast
-    fields = ["strategist", "instrument", "kind", "target", "target_upper", "deadline", "deadline_source", "status"]
+    fields = [
+        "strategist",
+        "instrument",
+        "kind",
+        "target",
+        "target_upper",
+        "deadline",
+        "deadline_source",
+        "status",
+    ]
     readonly_fields = fields
     extra = 0
     show_change_link = True
@@ -56,7 +77,9 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea, required=True, help_text="Shown on the public forecast page.")
+    reason = forms.CharField(
+        widget=forms.Textarea, required=True, help_text="Shown on the public forecast page."
+    )
 
 
 class JudgeForm(ReasonForm):
@@ -78,7 +101,21 @@ class ForecastEventInline(admin.TabularInline):
 class ForecastAdminForm(forms.ModelForm):
     class Meta:
         model = Forecast
-        fields = "__all__"
+        fields = [
+            "strategist",
+            "firm",
+            "source",
+            "quote",
+            "instrument",
+            "kind",
+            "target",
+            "target_upper",
+            "other_instrument",
+            "basis",
+            "made_at",
+            "deadline",
+            "deadline_source",
+        ]
 
     def clean(self):
         data = super().clean()
@@ -86,9 +123,13 @@ class ForecastAdminForm(forms.ModelForm):
             return data
         try:
             services.validate_claim(
-                kind=data.get("kind"), target=data.get("target"), target_upper=data.get("target_upper"),
-                instrument=data.get("instrument"), other_instrument=data.get("other_instrument"),
-                basis=data.get("basis") or "close", made_at=data.get("made_at") or timezone.now(),
+                kind=data.get("kind"),
+                target=data.get("target"),
+                target_upper=data.get("target_upper"),
+                instrument=data.get("instrument"),
+                other_instrument=data.get("other_instrument"),
+                basis=data.get("basis") or "close",
+                made_at=data.get("made_at") or timezone.now(),
                 deadline=data.get("deadline") if data.get("deadline_source") != "none" else None,
                 deadline_source=data.get("deadline_source") or "none",
             )
@@ -101,7 +142,17 @@ class ForecastAdminForm(forms.ModelForm):
 @admin.register(Forecast)
 class ForecastAdmin(admin.ModelAdmin):
     form = ForecastAdminForm
-    list_display = ["id", "strategist", "instrument", "kind", "target", "deadline", "status", "resolved_on", "skill"]
+    list_display = [
+        "id",
+        "strategist",
+        "instrument",
+        "kind",
+        "target",
+        "deadline",
+        "status",
+        "resolved_on",
+        "skill",
+    ]
     list_filter = ["status", "kind", "deadline_source", "instrument"]
     search_fields = ["quote", "strategist__name", "instrument__symbol", "source__url"]
     autocomplete_fields = ["strategist", "firm", "source", "instrument", "other_instrument"]
@@ -109,6 +160,12 @@ class ForecastAdmin(admin.ModelAdmin):
     date_hierarchy = "made_at"
     inlines = [ForecastEventInline]
     actions = ["void_selected", "judge_selected"]
+
+    fields = ForecastAdminForm.Meta.fields
+
+    def get_fields(self, request, obj=None):
+        # The add form asks for the claim; the change page shows the claim and its score, all read-only.
+        return self.fields if obj is None else [f.name for f in Forecast._meta.fields]
 
     def get_readonly_fields(self, request, obj=None):
         # Once recorded, the claim is changed only through a correction with a reason.
@@ -121,12 +178,20 @@ class ForecastAdmin(admin.ModelAdmin):
             return
         data = form.cleaned_data
         created = services.forecast_create(
-            strategist=data["strategist"], source=data["source"], quote=data["quote"],
-            instrument=data["instrument"], kind=data["kind"], target=data.get("target"),
-            target_upper=data.get("target_upper"), other_instrument=data.get("other_instrument"),
-            basis=data.get("basis"), made_at=data.get("made_at"), firm=data.get("firm"),
+            strategist=data["strategist"],
+            source=data["source"],
+            quote=data["quote"],
+            instrument=data["instrument"],
+            kind=data["kind"],
+            target=data.get("target"),
+            target_upper=data.get("target_upper"),
+            other_instrument=data.get("other_instrument"),
+            basis=data.get("basis"),
+            made_at=data.get("made_at"),
+            firm=data.get("firm"),
             deadline=data.get("deadline") if data.get("deadline_source") != "none" else None,
-            deadline_source=data.get("deadline_source"), actor=request.user,
+            deadline_source=data.get("deadline_source"),
+            actor=request.user,
         )
         obj.pk = created.pk
         obj.refresh_from_db()
@@ -144,8 +209,11 @@ class ForecastAdmin(admin.ModelAdmin):
                 return None
         else:
             form = ReasonForm()
-        return render(request, "admin/forecasts/reason_form.html",
-                      {"form": form, "forecasts": queryset, "action": "void_selected", "title": "Void forecasts"})
+        return render(
+            request,
+            "admin/forecasts/reason_form.html",
+            {"form": form, "forecasts": queryset, "action": "void_selected", "title": "Void forecasts"},
+        )
 
     @admin.action(description="Judge selected qualitative forecasts (asks for outcome and reason)")
     def judge_selected(self, request, queryset):
@@ -155,8 +223,11 @@ class ForecastAdmin(admin.ModelAdmin):
                 try:
                     for forecast in queryset:
                         services.forecast_judge(
-                            forecast, outcome=form.cleaned_data["outcome"], reason=form.cleaned_data["reason"],
-                            resolved_on=form.cleaned_data["resolved_on"], actor=request.user,
+                            forecast,
+                            outcome=form.cleaned_data["outcome"],
+                            reason=form.cleaned_data["reason"],
+                            resolved_on=form.cleaned_data["resolved_on"],
+                            actor=request.user,
                         )
                 except ValidationError as exc:
                     self.message_user(request, "; ".join(exc.messages), messages.ERROR)
@@ -165,5 +236,8 @@ class ForecastAdmin(admin.ModelAdmin):
                 return None
         else:
             form = JudgeForm()
-        return render(request, "admin/forecasts/reason_form.html",
-                      {"form": form, "forecasts": queryset, "action": "judge_selected", "title": "Judge forecasts"})
+        return render(
+            request,
+            "admin/forecasts/reason_form.html",
+            {"form": form, "forecasts": queryset, "action": "judge_selected", "title": "Judge forecasts"},
+        )

@@ -25,8 +25,21 @@ from marketdata.models import Instrument
 from marketdata.services import get_or_create_instrument
 
 COLUMNS = (
-    "strategist", "firm", "publication", "url", "title", "published", "quote", "instrument", "kind",
-    "target", "target_upper", "other_instrument", "basis", "deadline", "deadline_source",
+    "strategist",
+    "firm",
+    "publication",
+    "url",
+    "title",
+    "published",
+    "quote",
+    "instrument",
+    "kind",
+    "target",
+    "target_upper",
+    "other_instrument",
+    "basis",
+    "deadline",
+    "deadline_source",
 )
 REQUIRED = ("strategist", "publication", "url", "published", "quote", "instrument", "kind")
 MAX_ROWS = 50_000
@@ -65,7 +78,9 @@ def _published(value: str) -> date | datetime:
         return date.fromisoformat(value)
     parsed = parse_datetime(value)
     if parsed is None:
-        raise ValueError("expected an ISO date (2025-02-14) or a datetime with offset (2025-02-14T16:10+08:00)")
+        raise ValueError(
+            "expected an ISO date (2025-02-14) or a datetime with offset (2025-02-14T16:10+08:00)"
+        )
     if parsed.tzinfo is None:
         raise ValueError("a datetime needs a UTC offset, e.g. 2025-02-14T16:10+08:00")
     return parsed
@@ -155,19 +170,25 @@ def _import_row(row: dict, result: ImportResult, actor) -> None:
     target = _cell(row, "target", _number)
     target_upper = _cell(row, "target_upper", _number)
     deadline = _cell(row, "deadline", lambda v: date.fromisoformat(v) if v else None)
-    deadline_source = row.get("deadline_source") or (DeadlineSource.STATED if deadline else DeadlineSource.NONE)
+    deadline_source = row.get("deadline_source") or (
+        DeadlineSource.STATED if deadline else DeadlineSource.NONE
+    )
     kind = row["kind"]
     if kind not in Kind.values:
         raise _CellError("kind", f"{kind!r} is not one of {', '.join(Kind.values)}")
     firm = services.firm_get_or_create(row.get("firm", ""))
     strategist = services.strategist_get_or_create(row["strategist"], firm=firm)
     source, created = services.source_get_or_create(
-        url=row["url"], publication=row["publication"], title=row.get("title", ""), published=published,
+        url=row["url"],
+        publication=row["publication"],
+        title=row.get("title", ""),
+        published=published,
         tz_name=instrument.timezone_name,
     )
     result.sources_created += int(created)
     made_at = (
-        published if isinstance(published, datetime)
+        published
+        if isinstance(published, datetime)
         else services.end_of_day(published, instrument.timezone_name)
     )
     existing = Forecast.objects.filter(
@@ -178,9 +199,20 @@ def _import_row(row: dict, result: ImportResult, actor) -> None:
         result.forecast_ids.append(existing.pk)
         return
     forecast = services.forecast_create(
-        strategist=strategist, firm=firm, source=source, quote=row["quote"], instrument=instrument, kind=kind,
-        target=target, target_upper=target_upper, other_instrument=other, basis=row.get("basis") or "close",
-        deadline=deadline, deadline_source=deadline_source, made_at=made_at, actor=actor,
+        strategist=strategist,
+        firm=firm,
+        source=source,
+        quote=row["quote"],
+        instrument=instrument,
+        kind=kind,
+        target=target,
+        target_upper=target_upper,
+        other_instrument=other,
+        basis=row.get("basis") or "close",
+        deadline=deadline,
+        deadline_source=deadline_source,
+        made_at=made_at,
+        actor=actor,
     )
     result.created += 1
     result.forecast_ids.append(forecast.pk)

@@ -63,7 +63,9 @@ class Firm(models.Model):
 class Strategist(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
-    firm = models.ForeignKey(Firm, null=True, blank=True, on_delete=models.SET_NULL, related_name="strategists")
+    firm = models.ForeignKey(
+        Firm, null=True, blank=True, on_delete=models.SET_NULL, related_name="strategists"
+    )
     title = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -102,7 +104,11 @@ class Forecast(models.Model):
     # --- the claim (locked once recorded: changes go through services with a reason)
     strategist = models.ForeignKey(Strategist, on_delete=models.PROTECT, related_name="forecasts")
     firm = models.ForeignKey(
-        Firm, null=True, blank=True, on_delete=models.PROTECT, related_name="forecasts",
+        Firm,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="forecasts",
         help_text="The strategist's firm when the forecast was made.",
     )
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="forecasts")
@@ -114,12 +120,18 @@ class Forecast(models.Model):
     )
     target_upper = models.FloatField(null=True, blank=True, help_text="Upper bound U for range.")
     other_instrument = models.ForeignKey(
-        Instrument, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Instrument,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="Instrument B for outperform.",
     )
     basis = models.CharField(max_length=8, choices=Basis.choices, default=Basis.CLOSE)
     made_at = models.DateTimeField(help_text="When the forecast became public.")
-    deadline = models.DateField(help_text="Inclusive, exchange-local. The default horizon when none was stated.")
+    deadline = models.DateField(
+        help_text="Inclusive, exchange-local. The default horizon when none was stated."
+    )
     deadline_source = models.CharField(max_length=8, choices=DeadlineSource.choices)
 
     # --- the score (written by the scorer only)
@@ -216,7 +228,11 @@ class ForecastEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     action = models.CharField(max_length=16, choices=Action.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="Empty for the automatic scorer.",
     )
     changes = models.JSONField(default=dict, help_text='{"field": [old, new]}')

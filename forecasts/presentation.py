@@ -10,7 +10,9 @@ from forecasts.models import Basis, DeadlineSource, Forecast, Kind
 def _num(x: float | None) -> str:
     if x is None:
         return "?"
-    return f"{x:,.2f}".rstrip("0").rstrip(".") if abs(x) < 1000 else f"{x:,.0f}" if x == int(x) else f"{x:,.2f}"
+    return (
+        f"{x:,.2f}".rstrip("0").rstrip(".") if abs(x) < 1000 else f"{x:,.0f}" if x == int(x) else f"{x:,.2f}"
+    )
 
 
 def _day(d: date | None) -> str:
@@ -38,11 +40,16 @@ def describe_claim(f: Forecast) -> str:
     elif f.kind == Kind.CLOSE_BELOW:
         text = f"{sym} closes at or below {_num(f.target)} on the last trading day up to {_day(f.deadline)}"
     elif f.kind == Kind.RANGE:
-        text = (f"{sym} closes between {_num(f.target)} and {_num(f.target_upper)} on the last trading day "
-                f"up to {_day(f.deadline)}")
+        text = (
+            f"{sym} closes between {_num(f.target)} and {_num(f.target_upper)} on the last trading day "
+            f"up to {_day(f.deadline)}"
+        )
     elif f.kind in (Kind.DIRECTION_UP, Kind.DIRECTION_DOWN):
         word = "above" if f.kind == Kind.DIRECTION_UP else "below"
-        text = f"{sym} closes {word} its baseline ({_num(f.baseline)}) on the last trading day up to {_day(f.deadline)}"
+        text = (
+            f"{sym} closes {word} its baseline ({_num(f.baseline)}) "
+            f"on the last trading day up to {_day(f.deadline)}"
+        )
     elif f.kind == Kind.OUTPERFORM:
         other = f.other_instrument.symbol if f.other_instrument else "?"
         text = f"{sym} returns more than {other} from the call to {_day(f.deadline)}"

@@ -59,7 +59,7 @@ def _aggregates() -> dict:
     resolved = Q(status__in=[Status.HIT, Status.MISS])
     scored = resolved & Q(skill__isnull=False)
     directional = resolved & Q(kind__in=DIRECTIONAL, baseline__isnull=False, resolution_price__isnull=False)
-    signed_return = (F("resolution_price") / F("baseline") - 1.0)
+    signed_return = F("resolution_price") / F("baseline") - 1.0
     return {
         "n_total": Count("id"),
         "n_hits": Count("id", filter=Q(status=Status.HIT)),
@@ -76,7 +76,9 @@ def _aggregates() -> dict:
         ),
         "n_down": Count("id", filter=directional & Q(kind=Kind.DIRECTION_DOWN)),
         "ret_down": Coalesce(
-            Sum(signed_return, filter=directional & Q(kind=Kind.DIRECTION_DOWN)), 0.0, output_field=FloatField()
+            Sum(signed_return, filter=directional & Q(kind=Kind.DIRECTION_DOWN)),
+            0.0,
+            output_field=FloatField(),
         ),
     }
 
@@ -150,7 +152,6 @@ def leaderboard(
 
 
 def strategist_forecasts(strategist: Strategist) -> QuerySet[Forecast]:
-    return (
-        strategist.forecasts.select_related("instrument", "other_instrument", "source", "firm")
-        .order_by("-made_at", "pk")
+    return strategist.forecasts.select_related("instrument", "other_instrument", "source", "firm").order_by(
+        "-made_at", "pk"
     )

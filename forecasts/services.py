@@ -40,15 +40,34 @@ log = logging.getLogger(__name__)
 # Score fields the scorer owns; compared before writing so a rescore that
 # changes nothing writes nothing.
 SCORE_FIELDS = (
-    "status", "status_note", "awaiting_data", "resolved_on", "resolution_price", "baseline",
-    "baseline_date", "window_start", "window_end", "window_sessions", "difficulty", "skill",
-    "scorer_version", "void_reason",
+    "status",
+    "status_note",
+    "awaiting_data",
+    "resolved_on",
+    "resolution_price",
+    "baseline",
+    "baseline_date",
+    "window_start",
+    "window_end",
+    "window_sessions",
+    "difficulty",
+    "skill",
+    "scorer_version",
+    "void_reason",
 )
 # Changes to these are history: they are what the public reads as the outcome.
 OUTCOME_FIELDS = ("status", "resolved_on", "resolution_price", "void_reason")
 CLAIM_FIELDS = (
-    "quote", "kind", "target", "target_upper", "other_instrument", "basis", "made_at", "deadline",
-    "deadline_source", "instrument",
+    "quote",
+    "kind",
+    "target",
+    "target_upper",
+    "other_instrument",
+    "basis",
+    "made_at",
+    "deadline",
+    "deadline_source",
+    "instrument",
 )
 
 
@@ -91,27 +110,41 @@ def end_of_day(day: date, tz_name: str) -> datetime:
 
 
 def source_get_or_create(
-    *, url: str, publication: str, title: str = "", published: date | datetime, tz_name: str,
-    language: str = "en", article_text: str = "",
+    *,
+    url: str,
+    publication: str,
+    title: str = "",
+    published: date | datetime,
+    tz_name: str,
+    language: str = "en",
+    article_text: str = "",
 ) -> tuple[Source, bool]:
     """The Source for `url`; a date-only `published` is stored as the end of that day in `tz_name`."""
     if isinstance(published, datetime):
         if timezone.is_naive(published):
-            raise ValidationError({"published": "A publication time needs a UTC offset, e.g. 2025-02-14T16:10+08:00."})
+            raise ValidationError(
+                {"published": "A publication time needs a UTC offset, e.g. 2025-02-14T16:10+08:00."}
+            )
         published_at, date_only = published, False
     else:
         published_at, date_only = end_of_day(published, tz_name), True
     source, created = Source.objects.get_or_create(
         url=url,
         defaults={
-            "publication": publication, "title": title, "published_at": published_at,
-            "published_date_only": date_only, "language": language, "article_text": article_text,
+            "publication": publication,
+            "title": title,
+            "published_at": published_at,
+            "published_date_only": date_only,
+            "language": language,
+            "article_text": article_text,
         },
     )
     if not created and source.published_at != published_at:
         raise ValidationError(
-            {"published": f"{url} is already recorded as published at {source.published_at.isoformat()}, "
-                          f"not {published_at.isoformat()}."}
+            {
+                "published": f"{url} is already recorded as published at {source.published_at.isoformat()}, "
+                f"not {published_at.isoformat()}."
+            }
         )
     return source, created
 
@@ -125,8 +158,15 @@ def default_deadline(made_at: datetime, tz_name: str) -> date:
 
 
 def validate_claim(
-    *, kind: str, target: float | None, target_upper: float | None, instrument: Instrument | None,
-    other_instrument: Instrument | None, basis: str, made_at: datetime, deadline: date | None,
+    *,
+    kind: str,
+    target: float | None,
+    target_upper: float | None,
+    instrument: Instrument | None,
+    other_instrument: Instrument | None,
+    basis: str,
+    made_at: datetime,
+    deadline: date | None,
     deadline_source: str,
 ) -> None:
     """Raise ValidationError with one message per offending field."""
@@ -136,7 +176,9 @@ def validate_claim(
     if basis not in Basis.values:
         errors["basis"] = f"Unknown basis {basis!r}; expected 'close' or 'intraday'."
     if deadline_source not in DeadlineSource.values:
-        errors["deadline_source"] = f"Unknown deadline source {deadline_source!r}; expected stated, implied or none."
+        errors["deadline_source"] = (
+            f"Unknown deadline source {deadline_source!r}; expected stated, implied or none."
+        )
     if instrument is None:
         errors["instrument"] = "An instrument is required."
     if kind in KINDS_WITH_TARGET and target is None:
@@ -151,7 +193,9 @@ def validate_claim(
         if target_upper is None:
             errors["target_upper"] = "A range needs an upper bound."
         elif target is not None and target_upper <= target:
-            errors["target_upper"] = f"The upper bound ({target_upper:g}) must be above the lower ({target:g})."
+            errors["target_upper"] = (
+                f"The upper bound ({target_upper:g}) must be above the lower ({target:g})."
+            )
     elif target_upper is not None:
         errors["target_upper"] = "Only a range has an upper bound."
     if kind == Kind.OUTPERFORM:
@@ -170,17 +214,30 @@ def validate_claim(
     if deadline is not None and instrument is not None and not timezone.is_naive(made_at):
         local_made = made_at.astimezone(ZoneInfo(instrument.timezone_name)).date()
         if deadline <= local_made:
-            errors["deadline"] = f"The deadline {deadline} must be after the day the forecast was made ({local_made})."
+            errors["deadline"] = (
+                f"The deadline {deadline} must be after the day the forecast was made ({local_made})."
+            )
     if errors:
         raise ValidationError(errors)
 
 
 @transaction.atomic
 def forecast_create(
-    *, strategist: Strategist, source: Source, quote: str, instrument: Instrument, kind: str,
-    target: float | None = None, target_upper: float | None = None, other_instrument: Instrument | None = None,
-    basis: str = Basis.CLOSE, deadline: date | None = None, deadline_source: str | None = None,
-    made_at: datetime | None = None, firm: Firm | None = None, actor=None,
+    *,
+    strategist: Strategist,
+    source: Source,
+    quote: str,
+    instrument: Instrument,
+    kind: str,
+    target: float | None = None,
+    target_upper: float | None = None,
+    other_instrument: Instrument | None = None,
+    basis: str = Basis.CLOSE,
+    deadline: date | None = None,
+    deadline_source: str | None = None,
+    made_at: datetime | None = None,
+    firm: Firm | None = None,
+    actor=None,
 ) -> Forecast:
     """Record a forecast quoted in `source`. made_at defaults to the source's publication time."""
     quote = quote.strip()
@@ -189,19 +246,35 @@ def forecast_create(
     made_at = made_at or source.published_at
     deadline_source = deadline_source or (DeadlineSource.STATED if deadline else DeadlineSource.NONE)
     validate_claim(
-        kind=kind, target=target, target_upper=target_upper, instrument=instrument,
-        other_instrument=other_instrument, basis=basis, made_at=made_at, deadline=deadline,
+        kind=kind,
+        target=target,
+        target_upper=target_upper,
+        instrument=instrument,
+        other_instrument=other_instrument,
+        basis=basis,
+        made_at=made_at,
+        deadline=deadline,
         deadline_source=deadline_source,
     )
     forecast = Forecast.objects.create(
-        strategist=strategist, firm=firm if firm is not None else strategist.firm, source=source, quote=quote,
-        instrument=instrument, kind=kind, target=target, target_upper=target_upper,
-        other_instrument=other_instrument, basis=basis, made_at=made_at,
+        strategist=strategist,
+        firm=firm if firm is not None else strategist.firm,
+        source=source,
+        quote=quote,
+        instrument=instrument,
+        kind=kind,
+        target=target,
+        target_upper=target_upper,
+        other_instrument=other_instrument,
+        basis=basis,
+        made_at=made_at,
         deadline=deadline or default_deadline(made_at, instrument.timezone_name),
         deadline_source=deadline_source,
     )
     ForecastEvent.objects.create(
-        forecast=forecast, action=ForecastEvent.Action.CREATED, actor=actor,
+        forecast=forecast,
+        action=ForecastEvent.Action.CREATED,
+        actor=actor,
         changes={f: [None, _jsonable(getattr(forecast, f))] for f in CLAIM_FIELDS},
         reason=f"Quoted in {source.publication}, {source.url}",
     )
@@ -245,7 +318,9 @@ class _MarketData:
                 for d, r in Split.objects.filter(instrument=instrument).values_list("ex_date", "ratio")
             )
             self._cache[instrument.pk] = (
-                bars_frame(instrument.pk, until=self._until), get_calendar(instrument.calendar_code), splits
+                bars_frame(instrument.pk, until=self._until),
+                get_calendar(instrument.calendar_code),
+                splits,
             )
         return self._cache[instrument.pk]
 
@@ -272,7 +347,10 @@ def score_result_fields(result: scoring.ScoreResult) -> dict:
 
 
 def score_instrument_forecasts(
-    instrument: Instrument, *, as_of: datetime | None = None, revised_from: date | None = None,
+    instrument: Instrument,
+    *,
+    as_of: datetime | None = None,
+    revised_from: date | None = None,
     persist: bool | None = None,
 ) -> ScoringSummary:
     """Score the forecasts on `instrument` (as A or as B of an outperform).
@@ -309,10 +387,19 @@ def score_instrument_forecasts(
         kwargs = {}
         if forecast.kind == Kind.OUTPERFORM:
             other_bars, other_calendar, other_splits = market.get(forecast.other_instrument)
-            kwargs = {"other_bars": other_bars, "other_calendar": other_calendar, "other_splits": other_splits}
+            kwargs = {
+                "other_bars": other_bars,
+                "other_calendar": other_calendar,
+                "other_splits": other_splits,
+            }
         result = scoring.score(
-            claim_for(forecast), bars, calendar, as_of=as_of, splits=splits,
-            trading_ended_on=forecast.instrument.trading_ended_on, **kwargs,
+            claim_for(forecast),
+            bars,
+            calendar,
+            as_of=as_of,
+            splits=splits,
+            trading_ended_on=forecast.instrument.trading_ended_on,
+            **kwargs,
         )
         summary.scored += 1
         summary.by_status[result.status.value] = summary.by_status.get(result.status.value, 0) + 1
@@ -385,7 +472,10 @@ def forecast_judge(forecast: Forecast, *, outcome: str, reason: str, resolved_on
     forecast.scored_at = timezone.now()
     forecast.save(update_fields=["status", "resolved_on", "status_note", "scored_at", "updated_at"])
     ForecastEvent.objects.create(
-        forecast=forecast, action=ForecastEvent.Action.JUDGED, actor=actor, reason=reason.strip(),
+        forecast=forecast,
+        action=ForecastEvent.Action.JUDGED,
+        actor=actor,
+        reason=reason.strip(),
         changes={f: [old[f], _jsonable(getattr(forecast, f))] for f in old},
     )
     return forecast
@@ -402,7 +492,10 @@ def forecast_void(forecast: Forecast, *, reason: str, actor) -> Forecast:
     forecast.skill = None
     forecast.save(update_fields=["status", "void_reason", "skill", "updated_at"])
     ForecastEvent.objects.create(
-        forecast=forecast, action=ForecastEvent.Action.VOIDED, actor=actor, reason=reason.strip(),
+        forecast=forecast,
+        action=ForecastEvent.Action.VOIDED,
+        actor=actor,
+        reason=reason.strip(),
         changes={"status": [old_status, Status.VOID]},
     )
     return forecast
@@ -421,15 +514,20 @@ def forecast_correct(forecast: Forecast, *, changes: dict, reason: str, actor) -
         raise ValidationError({f: "This field cannot be corrected." for f in sorted(unknown)})
     proposed = {f: changes.get(f, getattr(forecast, f)) for f in CLAIM_FIELDS}
     validate_claim(
-        kind=proposed["kind"], target=proposed["target"], target_upper=proposed["target_upper"],
-        instrument=proposed["instrument"], other_instrument=proposed["other_instrument"],
-        basis=proposed["basis"], made_at=proposed["made_at"],
+        kind=proposed["kind"],
+        target=proposed["target"],
+        target_upper=proposed["target_upper"],
+        instrument=proposed["instrument"],
+        other_instrument=proposed["other_instrument"],
+        basis=proposed["basis"],
+        made_at=proposed["made_at"],
         deadline=None if proposed["deadline_source"] == DeadlineSource.NONE else proposed["deadline"],
         deadline_source=proposed["deadline_source"],
     )
     diff = {
         f: [_jsonable(getattr(forecast, f)), _jsonable(v)]
-        for f, v in changes.items() if not _equal(getattr(forecast, f), v)
+        for f, v in changes.items()
+        if not _equal(getattr(forecast, f), v)
     }
     if not diff:
         return forecast
@@ -443,7 +541,10 @@ def forecast_correct(forecast: Forecast, *, changes: dict, reason: str, actor) -
     forecast.void_reason = ""
     forecast.save()
     ForecastEvent.objects.create(
-        forecast=forecast, action=ForecastEvent.Action.CORRECTED, actor=actor, reason=reason.strip(),
+        forecast=forecast,
+        action=ForecastEvent.Action.CORRECTED,
+        actor=actor,
+        reason=reason.strip(),
         changes=diff,
     )
     if forecast.kind != Kind.MANUAL:

@@ -17,5 +17,9 @@ def score_forecasts(instrument_id: int, revised_from: str | None = None) -> dict
     summary = score_instrument_forecasts(
         instrument, revised_from=date.fromisoformat(revised_from) if revised_from else None
     )
-    return {"instrument": instrument.symbol, "scored": summary.scored, "changed": summary.changed,
-            "by_status": summary.by_status}
+    return {
+        "instrument": instrument.symbol,
+        "scored": summary.scored,
+        "changed": summary.changed,
+        "by_status": summary.by_status,
+    }

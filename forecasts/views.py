@@ -38,7 +38,8 @@ def strategist_page(request, slug: str):
 @require_GET
 def forecast_page(request, pk: int):
     forecast = get_object_or_404(
-        Forecast.objects.select_related("strategist", "firm", "source", "instrument", "other_instrument"), pk=pk
+        Forecast.objects.select_related("strategist", "firm", "source", "instrument", "other_instrument"),
+        pk=pk,
     )
     events = list(forecast.events.select_related("actor"))
     return render(request, "forecasts/forecast.html", {"f": forecast, "events": events})

@@ -43,7 +43,9 @@ class Instrument(models.Model):
     calendar_code = models.CharField(
         max_length=8, choices=CalendarCode.choices, help_text="Trading calendar that defines sessions."
     )
-    currency = models.CharField(max_length=8, blank=True, help_text="ISO code, e.g. HKD; blank for index points.")
+    currency = models.CharField(
+        max_length=8, blank=True, help_text="ISO code, e.g. HKD; blank for index points."
+    )
     provider_symbols = models.JSONField(
         default=dict, blank=True, help_text='Symbol per provider, e.g. {"yahoo": "^HSI"}.'
     )
@@ -59,7 +61,9 @@ class Instrument(models.Model):
             models.CheckConstraint(
                 condition=Q(calendar_code__in=CalendarCode.values), name="instrument_calendar_code_known"
             ),
-            models.CheckConstraint(condition=Q(asset_class__in=AssetClass.values), name="instrument_asset_class_known"),
+            models.CheckConstraint(
+                condition=Q(asset_class__in=AssetClass.values), name="instrument_asset_class_known"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -86,7 +90,9 @@ class PriceBar(models.Model):
     class Meta:
         ordering = ["instrument", "session"]
         constraints = [
-            models.UniqueConstraint(fields=["instrument", "session"], name="pricebar_unique_instrument_session"),
+            models.UniqueConstraint(
+                fields=["instrument", "session"], name="pricebar_unique_instrument_session"
+            ),
             models.CheckConstraint(condition=Q(close__gt=0), name="pricebar_close_positive"),
             models.CheckConstraint(
                 condition=Q(high__isnull=True) | Q(low__isnull=True) | Q(high__gte=F("low")),

@@ -5,11 +5,34 @@ the clock, not by us)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from celery.schedules import crontab
+
+
+class ExchangeCrontab(crontab):
+    """A crontab read on an exchange's wall clock rather than the app's (UTC).
+
+    Celery evaluates a crontab in `self.tz` (normally the app time zone); setting
+    it per entry is all it takes. The zone travels through pickling, so the
+    persistent beat scheduler keeps it.
+    """
+
+    def __init__(self, minute="*", hour="*", day_of_week="*", day_of_month="*", month_of_year="*", **kwargs):
+        zone = kwargs.pop("zone", "UTC")
+        super().__init__(minute, hour, day_of_week, day_of_month, month_of_year, **kwargs)
+        self._set_zone(zone)
+
+    def _set_zone(self, zone: str) -> None:
+        self.zone = zone
+        self.tz = ZoneInfo(zone)  # shadows crontab's cached app timezone
+        self._orig_kwargs = {**self._orig_kwargs, "zone": zone}
+
+    def __setstate__(self, state) -> None:  # the other half of crontab.__reduce__
+        state = dict(state)
+        zone = state.pop("zone", "UTC")
+        super().__setstate__(state)
+        self._set_zone(zone)
 
 
 @dataclass(frozen=True)
@@ -34,16 +57,13 @@ MARKET_REFRESHES = (
 
 
 def beat_schedule() -> dict:
-    """Celery beat entries, each evaluated in its market's time zone via nowfun."""
+    """Celery beat entries, each evaluated on its market's wall clock."""
     entries = {}
     for market in MARKET_REFRESHES:
-        # partial(datetime.now, tz) is picklable, unlike a lambda, so the
-        # persistent beat scheduler can store it.
-        now_in_market = partial(datetime.now, ZoneInfo(market.timezone))
         entries[f"refresh-{market.calendar_code}"] = {
             "task": "marketdata.tasks.refresh_market",
-            "schedule": crontab(
-                hour=market.hour, minute=market.minute, day_of_week=market.day_of_week, nowfun=now_in_market
+            "schedule": ExchangeCrontab(
+                hour=market.hour, minute=market.minute, day_of_week=market.day_of_week, zone=market.timezone
             ),
             "args": (market.calendar_code,),
             "options": {"expires": 6 * 3600},

@@ -177,8 +177,13 @@ def upsert_price_bars(
             )
     result.first_changed_session = min(changed) if changed else None
     if result.revised_sessions:
-        log.info("%s: %d bars revised by %s: %s", instrument.symbol, len(result.revised_sessions), source,
-                 ", ".join(map(str, result.revised_sessions[:10])))
+        log.info(
+            "%s: %d bars revised by %s: %s",
+            instrument.symbol,
+            len(result.revised_sessions),
+            source,
+            ", ".join(map(str, result.revised_sessions[:10])),
+        )
     return result
 
 
@@ -236,7 +241,12 @@ def refresh_instrument_prices(
     upsert_splits(instrument, splits, source=provider.name)
     log.info(
         "refreshed %s from %s: %d fetched, %d new, %d revised, %d rejected",
-        instrument.symbol, provider.name, len(frame), upsert.created, upsert.updated, len(rejected),
+        instrument.symbol,
+        provider.name,
+        len(frame),
+        upsert.created,
+        upsert.updated,
+        len(rejected),
     )
     return RefreshResult(instrument_id=instrument.pk, fetched=len(frame), upsert=upsert)
 

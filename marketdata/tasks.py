@@ -37,7 +37,9 @@ def refresh_prices(instrument_id: int) -> dict:
     revised = min(result.upsert.revised_sessions) if result.upsert.revised_sessions else None
     if changed is not None:
         transaction.on_commit(
-            lambda: score_forecasts.delay(instrument_id, revised_from=revised.isoformat() if revised else None)
+            lambda: score_forecasts.delay(
+                instrument_id, revised_from=revised.isoformat() if revised else None
+            )
         )
     return {
         "instrument": instrument.symbol,

@@ -46,11 +46,18 @@ def seed_forecast(hsi):
     firm = services.firm_get_or_create("Zhongtai Financial International")
     ngan = services.strategist_get_or_create("Alvin Ngan", firm=firm)
     source, _ = services.source_get_or_create(
-        url="https://www.chinadailyhk.com/hk/article/604533", publication="China Daily HK",
-        title="Hong Kong stocks rallied on Friday", published=date(2025, 2, 14), tz_name="Asia/Hong_Kong",
+        url="https://www.chinadailyhk.com/hk/article/604533",
+        publication="China Daily HK",
+        title="Hong Kong stocks rallied on Friday",
+        published=date(2025, 2, 14),
+        tz_name="Asia/Hong_Kong",
     )
     return services.forecast_create(
-        strategist=ngan, source=source, instrument=hsi, kind="reach", target=23200,
+        strategist=ngan,
+        source=source,
+        instrument=hsi,
+        kind="reach",
+        target=23200,
         quote="the HSI could reclaim last year's peak of around 23,200 points",
     )
 

@@ -77,9 +77,21 @@ def postgres(workdir: Path):
         shutil.chown(sock, user)
     port = free_port()
     subprocess.run(
-        [*_run_as(user), initdb, "-D", str(data), "-U", "hindsight", "--auth=trust", "-E", "UTF8",
-         "--locale=C.UTF-8", "--no-sync"],
-        check=True, stdout=subprocess.DEVNULL,
+        [
+            *_run_as(user),
+            initdb,
+            "-D",
+            str(data),
+            "-U",
+            "hindsight",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     options = (
         f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
@@ -91,7 +103,8 @@ def postgres(workdir: Path):
         shutil.chown(log, user)
     subprocess.run(
         [*_run_as(user), pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"],
-        check=True, stdout=subprocess.DEVNULL,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     try:
         url = f"postgres://hindsight@127.0.0.1:{port}/hindsight"
@@ -101,8 +114,12 @@ def postgres(workdir: Path):
             conn.execute("CREATE DATABASE hindsight")
         yield url
     finally:
-        subprocess.run([*_run_as(user), pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            [*_run_as(user), pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
 
 
 def redis_server_binary() -> str | None:
@@ -119,9 +136,21 @@ def redis(workdir: Path):
         raise ServiceUnavailable("redis-server not found; apt-get install redis-server")
     port = free_port()
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port)
@@ -151,8 +180,10 @@ def main(argv: list[str]) -> int:
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hindsight-test-")))
         os.chmod(workdir, 0o755)
-        for name, starter, var in (("PostgreSQL", postgres, "DATABASE_URL"),
-                                   ("Redis", redis, "HINDSIGHT_TEST_REDIS_URL")):
+        for name, starter, var in (
+            ("PostgreSQL", postgres, "DATABASE_URL"),
+            ("Redis", redis, "HINDSIGHT_TEST_REDIS_URL"),
+        ):
             sub = workdir / name.lower()
             sub.mkdir()
             try:
@@ -160,7 +191,9 @@ def main(argv: list[str]) -> int:
                 print(f"[servers] {name} at {env[var]}", flush=True)
             except (ServiceUnavailable, subprocess.CalledProcessError, OSError) as exc:
                 if required:
-                    print(f"[servers] {name} is required (HINDSIGHT_REQUIRE_SERVICES=1): {exc}", file=sys.stderr)
+                    print(
+                        f"[servers] {name} is required (HINDSIGHT_REQUIRE_SERVICES=1): {exc}", file=sys.stderr
+                    )
                     return 3
                 print(f"[servers] {name} unavailable, its tests will skip: {exc}", file=sys.stderr)
         return subprocess.run(command, env=env, check=False).returncode

@@ -75,7 +75,12 @@ def test_is_session(code: str, day: date, expected: bool) -> None:
         ("XNYS", date(2025, 2, 18), utc(2025, 2, 18, 14, 30), utc(2025, 2, 18, 21, 0)),
         ("XNYS", date(2025, 7, 14), utc(2025, 7, 14, 13, 30), utc(2025, 7, 14, 20, 0)),  # EDT
         ("XNYS", date(2025, 11, 28), utc(2025, 11, 28, 14, 30), utc(2025, 11, 28, 18, 0)),  # half day
-        ("CMES", date(2025, 2, 18), utc(2025, 2, 17, 23, 0), utc(2025, 2, 18, 23, 0)),  # opens the evening before
+        (
+            "CMES",
+            date(2025, 2, 18),
+            utc(2025, 2, 17, 23, 0),
+            utc(2025, 2, 18, 23, 0),
+        ),  # opens the evening before
         ("24/7", date(2025, 2, 15), utc(2025, 2, 15), utc(2025, 2, 16)),
         ("24/5", date(2025, 2, 14), utc(2025, 2, 14), utc(2025, 2, 15)),
     ],
@@ -223,7 +228,12 @@ def test_trading_calendar_rejects_unsorted_sessions() -> None:
     days = np.array(["2025-01-02", "2025-01-01"], dtype="datetime64[D]")
     with pytest.raises(ValueError, match="strictly increasing"):
         TradingCalendar(
-            "T", ZoneInfo("UTC"), days, days.astype("datetime64[ns]"), days.astype("datetime64[ns]"), date(2025, 2, 1)
+            "T",
+            ZoneInfo("UTC"),
+            days,
+            days.astype("datetime64[ns]"),
+            days.astype("datetime64[ns]"),
+            date(2025, 2, 1),
         )
 
 
@@ -296,7 +306,14 @@ def test_hsi_2023_has_no_rows_on_the_weather_closures() -> None:
             {date(2024, 1, 15), date(2024, 2, 9), date(2024, 12, 24), date(2024, 12, 31), date(2025, 1, 28)},
         ),
         # gold traded on the Carter day of mourning (library: closed) and a zero-volume row on July 4
-        ("GC_F.csv", "CMES", date(2021, 6, 24), date(2026, 6, 23), {date(2025, 1, 9), date(2025, 7, 4)}, set()),
+        (
+            "GC_F.csv",
+            "CMES",
+            date(2021, 6, 24),
+            date(2026, 6, 23),
+            {date(2025, 1, 9), date(2025, 7, 4)},
+            set(),
+        ),
         ("BTC-USD.csv", "24/7", date(2021, 6, 24), date(2026, 6, 23), set(), set()),
         ("GSPC.csv", "XNYS", date(2021, 6, 25), date(2026, 6, 23), set(), set()),
     ],

@@ -86,7 +86,13 @@ def test_a_revised_deciding_bar_rescores_with_history(hsi_with_prices, seed_fore
     score_instrument_forecasts(hsi_with_prices)
     # The vendor revises 2025-02-21 below the target: the first close >= 23,200 is now 2025-02-24.
     revised = pd.DataFrame(
-        {"open": [23090.03], "high": [23190.0], "low": [22901.69], "close": [23150.0], "volume": [6167300000.0]},
+        {
+            "open": [23090.03],
+            "high": [23190.0],
+            "low": [22901.69],
+            "close": [23150.0],
+            "volume": [6167300000.0],
+        },
         index=pd.DatetimeIndex([pd.Timestamp("2025-02-21")], name="session"),
     )
     upsert = upsert_price_bars(hsi_with_prices, revised, source="vendor-fix")
@@ -95,7 +101,11 @@ def test_a_revised_deciding_bar_rescores_with_history(hsi_with_prices, seed_fore
     score_instrument_forecasts(hsi_with_prices, revised_from=upsert.first_changed_session)
 
     f = Forecast.objects.get(pk=seed_forecast.pk)
-    assert (f.status, f.resolved_on, f.resolution_price) == (Status.HIT, date(2025, 2, 24), pytest.approx(23341.61))
+    assert (f.status, f.resolved_on, f.resolution_price) == (
+        Status.HIT,
+        date(2025, 2, 24),
+        pytest.approx(23341.61),
+    )
     event = f.events.latest("id")
     assert event.action == "rescored"
     assert "revised" in event.reason
@@ -103,8 +113,9 @@ def test_a_revised_deciding_bar_rescores_with_history(hsi_with_prices, seed_fore
 
 
 def test_upsert_is_idempotent(hsi_with_prices):
-    from marketdata.providers.offline import read_price_csv
     from django.conf import settings
+
+    from marketdata.providers.offline import read_price_csv
 
     count = PriceBar.objects.filter(instrument=hsi_with_prices).count()
     again = upsert_price_bars(
@@ -144,7 +155,13 @@ def test_unfinished_session_is_not_stored(hsi):
     from marketdata.services import finished_sessions_only
 
     frame = pd.DataFrame(
-        {"open": [1.0, 1.0, 1.0], "high": [1.0] * 3, "low": [1.0] * 3, "close": [1.0] * 3, "volume": [0.0] * 3},
+        {
+            "open": [1.0, 1.0, 1.0],
+            "high": [1.0] * 3,
+            "low": [1.0] * 3,
+            "close": [1.0] * 3,
+            "volume": [0.0] * 3,
+        },
         index=pd.DatetimeIndex(["2025-02-14", "2025-02-15", "2025-02-17"], name="session"),
     )
     # 2025-02-17 10:00 HKT: Friday's bar is final, Saturday is no session, Monday is still trading.

@@ -176,7 +176,8 @@ def validate_bars(df: pd.DataFrame, *, source: str, symbol: str | None = None) -
     if duplicated.any():
         _raise_first(label, index[duplicated], None, "session appears more than once")
 
-    out = pd.DataFrame(index=pd.DatetimeIndex(index.as_unit("ns"), name=SESSION_INDEX_NAME))
+    # Rebuilt from the raw values so no inferred ``freq`` (e.g. BusinessDay) leaks through.
+    out = pd.DataFrame(index=pd.DatetimeIndex(index.as_unit("ns").to_numpy(), name=SESSION_INDEX_NAME))
     for column in BAR_COLUMNS:
         values = df[column]
         numeric = pd.to_numeric(values, errors="coerce")
@@ -216,7 +217,12 @@ def _raise_first(
 ) -> None:
     first = sessions[0]
     session = first.date() if isinstance(first, pd.Timestamp) else None
-    where = f"{first:%Y-%m-%d}" if session is not None else str(first)
+    if session is None:
+        where = str(first)
+    elif first == first.normalize():
+        where = f"{first:%Y-%m-%d}"
+    else:
+        where = f"{first:%Y-%m-%d %H:%M:%S}"
     if column is not None:
         shown = "" if value is None or (isinstance(value, float) and math.isnan(value)) else f" ({value!r})"
         where += f" {column}{shown}"

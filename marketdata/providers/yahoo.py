@@ -51,8 +51,8 @@ YAHOO_DEFAULT_SYMBOLS: Mapping[str, str] = MappingProxyType(
     {
         "HSI": "^HSI",
         "HSCEI": "^HSCE",
-        # Yahoo lists the Hang Seng TECH index as HSTECH.HK; there is no ^HSTECH. Its history
-        # has been patchy (yfinance issue #1763: only the current day), so expect gaps.
+        # Yahoo quotes the Hang Seng TECH index as HSTECH.HK (not ^HSTECH). Its daily history
+        # has been patchy (yfinance issue #1763 saw only the current day); unverified here.
         "HSTECH": "HSTECH.HK",
         "GSPC": "^GSPC",
         "IXIC": "^IXIC",
@@ -98,12 +98,29 @@ def _tap_chart_statuses(session: Any) -> None:
     session._hindsight_chart_tap = True
 
 
+_default_session: Any = None
+_default_session_lock = threading.Lock()
+
+
+def _shared_default_session() -> Any:
+    """One curl_cffi session per process, shared by every default YahooProvider.
+
+    yfinance caches its crumb in a process-wide singleton, tied to the cookies of the session
+    that fetched it; a fresh session per provider would pair the old crumb with no cookie.
+    """
+    global _default_session
+    with _default_session_lock:
+        if _default_session is None:
+            _default_session = curl_requests.Session(impersonate="chrome")
+        return _default_session
+
+
 class YahooProvider:
     """Daily bars and split events from Yahoo Finance (via yfinance 1.x).
 
     ``session``: an HTTP session for yfinance (a ``curl_cffi`` or ``requests`` Session;
-    yfinance rejects anything else and caching sessions). Default: a curl_cffi session
-    impersonating Chrome, which is what yfinance itself uses. Note that yfinance keeps ONE
+    yfinance rejects anything else and caching sessions). Default: one process-wide curl_cffi
+    session impersonating Chrome, which is what yfinance itself uses. Note that yfinance keeps ONE
     process-wide session: every fetch installs this provider's session for all yfinance users
     in the process. ``timeout``: seconds per chart request (yfinance's own cookie/crumb
     requests use a fixed 30 s).
@@ -119,7 +136,7 @@ class YahooProvider:
 
     def __init__(self, session: Any = None, timeout: float = 10.0):
         self.timeout = timeout
-        self._session = session if session is not None else curl_requests.Session(impersonate="chrome")
+        self._session = session if session is not None else _shared_default_session()
         _tap_chart_statuses(self._session)
         # yfinance 1.7 deprecates history(raise_errors=True) in favour of this global switch.
         # Without it yfinance logs and swallows errors (returning an empty frame), which would
@@ -255,7 +272,8 @@ def _to_raw_bars(
         )
     if str(index.tz) != expected_tz:
         # Yahoo's dates are right for Yahoo's zone; re-dating them could shift sessions by a day.
-        logger.warning("%s: Yahoo dates bars in %s, instrument says %s", where, index.tz, expected_tz)
+        # Expected for GC=F (Yahoo: New York, CMES calendar: Chicago), hence info, not warning.
+        logger.info("%s: Yahoo dates bars in %s, instrument says %s", where, index.tz, expected_tz)
     sessions = pd.DatetimeIndex(index.tz_localize(None).normalize().as_unit("ns"), name="session")
 
     missing = [c for c in ("Open", "High", "Low", "Close", "Volume") if c not in history.columns]
@@ -270,10 +288,9 @@ def _to_raw_bars(
     after = np.cumprod(ratios[::-1])[::-1]
     factor = np.append(after[1:], 1.0)
     prices = prices * factor[:, None]
-    volume = volume / factor
+    volume = np.round(volume / factor)  # whole shares; a reverse split can leave fractions
     if price_hint is not None:
         prices = np.round(prices, price_hint)
-        volume = np.round(volume)
 
     bars = pd.DataFrame(
         {

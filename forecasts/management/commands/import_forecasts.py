@@ -24,6 +24,6 @@ class Command(BaseCommand):
         except ImportFailed as exc:
             raise CommandError(f"{file}: {exc}") from exc
         self.stdout.write(
-            f"{file}: {result.rows} rows, {result.created} forecasts created, {result.existing} already recorded, "
-            f"{result.sources_created} new sources"
+            f"{file}: {result.rows} rows, {result.created} forecasts created, "
+            f"{result.existing} already recorded, {result.sources_created} new sources"
         )

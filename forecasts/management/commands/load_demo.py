@@ -54,4 +54,8 @@ class Command(BaseCommand):
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
         password = password_file.read_text().strip()
-        self.stdout.write(self.style.SUCCESS(f"Admin login: http://127.0.0.1:8000/admin/  user: admin  password: {password}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Admin login: http://127.0.0.1:8000/admin/  user: admin  password: {password}"
+            )
+        )

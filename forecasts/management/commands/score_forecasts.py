@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         as_of_dt = None
         if as_of:
             try:
-                day = datetime.strptime(as_of, "%Y-%m-%d").date()
+                day = date.fromisoformat(as_of)
             except ValueError as exc:
                 raise CommandError(f"--as-of {as_of!r}: expected an ISO date like 2025-02-20") from exc
             as_of_dt = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo("UTC"))
@@ -40,4 +40,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{inst.symbol}: {summary.scored} scored ({counts}); {verb}")
             if as_of:
                 for pk, result in summary.results:
-                    self.stdout.write(f"  #{pk} {result.status.value:7} {result.resolved_on or '':10} {result.note}")
+                    self.stdout.write(
+                        f"  #{pk} {result.status.value:7} {result.resolved_on or '':10} {result.note}"
+                    )

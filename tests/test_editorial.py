@@ -1,0 +1,139 @@
+"""Editors' decisions go through services that validate and keep history."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from forecasts import services
+from forecasts.models import Forecast, ForecastEvent, Status
+from tests.factories import InstrumentFactory, SourceFactory, StrategistFactory, make_forecast
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor(django_user_model):
+    return django_user_model.objects.create_user("editor", password="x")
+
+
+def _claim(**overrides):
+    hsi = InstrumentFactory(symbol="HSI", calendar_code="XHKG", asset_class="index")
+    base = {
+        "kind": "reach",
+        "target": 23200.0,
+        "target_upper": None,
+        "instrument": hsi,
+        "other_instrument": None,
+        "basis": "close",
+        "made_at": datetime(2025, 2, 15, tzinfo=ZoneInfo("Asia/Hong_Kong")),
+        "deadline": date(2025, 12, 31),
+        "deadline_source": "stated",
+    }
+    return {**base, **overrides}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "fragment"),
+    [
+        ({"target": 0.0}, "target", "greater than 0"),
+        ({"target": None}, "target", "needs a target"),
+        ({"kind": "range", "target_upper": 100.0}, "target_upper", "must be above the lower"),
+        ({"kind": "range"}, "target_upper", "needs an upper bound"),
+        ({"kind": "outperform", "target": None}, "other_instrument", "needs a second instrument"),
+        ({"kind": "move_pct", "target": -100.0}, "target", "percentage"),
+        ({"deadline": date(2025, 2, 1)}, "deadline", "must be after the day the forecast was made"),
+        ({"deadline": None}, "deadline", "required when its source is 'stated'"),
+        ({"deadline_source": "none"}, "deadline_source", "must be 'stated' or 'implied'"),
+        ({"kind": "guess"}, "kind", "Unknown kind"),
+        ({"basis": "weekly"}, "basis", "Unknown basis"),
+        ({"made_at": datetime(2025, 2, 15)}, "made_at", "time zone"),  # noqa: DTZ001
+    ],
+)
+def test_validation_names_the_field(overrides, field, fragment):
+    with pytest.raises(ValidationError) as exc:
+        services.validate_claim(**_claim(**overrides))
+    assert field in exc.value.message_dict
+    assert any(fragment in m for m in exc.value.message_dict[field])
+
+
+def test_valid_claim_passes():
+    services.validate_claim(**_claim())
+    services.validate_claim(**_claim(kind="move_pct", target=-10.0))
+    services.validate_claim(**_claim(kind="manual", target=None))
+
+
+def test_void_needs_a_reason_and_keeps_history(editor):
+    f = make_forecast(instrument=InstrumentFactory())
+    with pytest.raises(ValidationError):
+        services.forecast_void(f, reason="  ", actor=editor)
+    services.forecast_void(f, reason="Misquote: the article was corrected", actor=editor)
+    f.refresh_from_db()
+    assert f.status == Status.VOID and f.void_reason == "Editor: Misquote: the article was corrected"
+    event = f.events.latest("id")
+    assert (event.action, event.actor, event.changes) == ("voided", editor, {"status": ["pending", "void"]})
+
+
+def test_judge_manual_forecast(editor):
+    f = make_forecast(instrument=InstrumentFactory(), kind="manual", target=None)
+    services.forecast_judge(
+        f, outcome="hit", reason="They did revise upward", resolved_on=date(2025, 3, 1), actor=editor
+    )
+    f.refresh_from_db()
+    assert (f.status, f.resolved_on) == ("hit", date(2025, 3, 1))
+    assert f.events.latest("id").action == "judged"
+    numeric = make_forecast(instrument=InstrumentFactory())
+    with pytest.raises(ValidationError):
+        services.forecast_judge(
+            numeric, outcome="hit", reason="x", resolved_on=date(2025, 3, 1), actor=editor
+        )
+
+
+def test_correction_keeps_the_old_claim_in_history(editor, hsi_with_prices, seed_forecast):
+    services.score_instrument_forecasts(hsi_with_prices)
+    services.forecast_correct(
+        seed_forecast, changes={"target": 24000.0}, reason="Article says 24,000", actor=editor
+    )
+    f = Forecast.objects.get(pk=seed_forecast.pk)
+    event = f.events.filter(action="corrected").get()
+    assert event.changes == {"target": [23200.0, 24000.0]} and event.actor == editor
+    assert f.status == Status.PENDING  # until rescored
+    with pytest.raises(ValidationError):
+        services.forecast_correct(f, changes={"target": -1.0}, reason="typo", actor=editor)
+    with pytest.raises(ValidationError):
+        services.forecast_correct(f, changes={"status": "hit"}, reason="cheat", actor=editor)
+
+
+def test_scorer_never_touches_editor_voids(hsi_with_prices, seed_forecast, editor):
+    services.forecast_void(seed_forecast, reason="Misquote", actor=editor)
+    services.score_instrument_forecasts(hsi_with_prices, revised_from=date(2020, 1, 1))
+    assert Forecast.objects.get(pk=seed_forecast.pk).status == Status.VOID
+
+
+def test_same_person_same_firm_is_matched():
+    firm = services.firm_get_or_create("Goldman Sachs")
+    a = services.strategist_get_or_create("David Kostin", firm=firm)
+    assert services.strategist_get_or_create("david  kostin", firm=firm) == a
+    assert services.firm_get_or_create("goldman sachs") == firm
+
+
+def test_source_published_mismatch_is_an_error():
+    source = SourceFactory()
+    with pytest.raises(ValidationError, match="already recorded"):
+        services.source_get_or_create(
+            url=source.url, publication="x", published=date(2024, 1, 1), tz_name="UTC"
+        )
+
+
+def test_quote_is_required():
+    with pytest.raises(ValidationError, match="quote"):
+        services.forecast_create(
+            strategist=StrategistFactory(),
+            source=SourceFactory(),
+            quote=" ",
+            instrument=InstrumentFactory(),
+            kind="reach",
+            target=1.0,
+        )
+    assert not ForecastEvent.objects.exists()

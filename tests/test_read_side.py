@@ -1,0 +1,145 @@
+"""Pages and API on the demo data: content, field names and bounded query counts."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from forecasts.models import Forecast
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def _demo_data(django_db_setup, django_db_blocker):
+    """The demo loaded once for the module; each test runs in a transaction rolled back after it."""
+    with django_db_blocker.unblock():
+        call_command("load_demo", "--no-admin", stdout=StringIO())
+    yield
+    with django_db_blocker.unblock():
+        call_command("flush", "--no-input")
+
+
+@pytest.fixture
+def demo(_demo_data, db):
+    return None
+
+
+def test_track_record_api_returns_the_seed_hit(client, demo, django_assert_max_num_queries):
+    with django_assert_max_num_queries(4):
+        response = client.get("/api/strategists/alvin-ngan/track-record/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["strategist"] == {
+        "slug": "alvin-ngan",
+        "name": "Alvin Ngan",
+        "firm": "Zhongtai Financial International",
+        "title": "",
+    }
+    summary = body["summary"]
+    assert (summary["hits"], summary["misses"], summary["pending"], summary["resolved"]) == (1, 0, 0, 1)
+    assert summary["hit_rate"] == 1.0 and 0 < summary["hit_rate_wilson_low"] < 1
+    [f] = body["forecasts"]
+    assert f["status"] == "hit"
+    assert f["resolved_on"] == "2025-02-21"
+    assert f["resolution_price"] == 23477.92
+    assert f["baseline"] == 22620.33
+    assert 0 < f["difficulty"] < 1 and f["skill"] == pytest.approx(1 - f["difficulty"])
+    assert f["claim"].startswith(
+        "HSI closes at or above 23,200 on any trading day from 17 Feb 2025 to 14 Feb 2026"
+    )
+    assert "12-month default" in f["claim"]
+
+
+def test_track_record_unknown_strategist_is_404(client, demo):
+    assert client.get("/api/strategists/nobody/track-record/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("strategist=geoff-kendrick", 3),
+        ("instrument=GSPC", 7),
+        ("status=hit", None),
+        ("strategist=geoff-kendrick&status=hit", 1),
+        ("instrument=NOPE", 0),
+    ],
+)
+def test_forecast_list_filters(client, demo, query, expected, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        response = client.get(f"/api/forecasts/?{query}")
+    assert response.status_code == 200
+    body = response.json()
+    if expected is None:
+        expected = Forecast.objects.filter(status="hit").count()
+    assert body["count"] == expected
+    if "status=hit" in query:
+        assert {f["status"] for f in body["results"]} == {"hit"}
+
+
+def test_forecast_list_rejects_an_unknown_status(client, demo):
+    response = client.get("/api/forecasts/?status=maybe")
+    assert response.status_code == 400
+    assert "status" in response.json()
+
+
+def test_api_is_read_only_for_anonymous(client, demo):
+    assert client.post("/api/forecasts/", {"quote": "x"}).status_code in (401, 403, 405)
+
+
+def test_leaderboard_page(client, demo, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Ranked by the lower bound of mean skill" in html
+    assert "Alvin Ngan" in html and "Not yet ranked" in html
+
+
+def test_strategist_page(client, demo, django_assert_max_num_queries):
+    with django_assert_max_num_queries(4):
+        response = client.get("/strategists/geoff-kendrick/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('class="badge badge-') == 3
+    assert "cryptonewsdesk.com" in html
+
+
+def test_forecast_page_explains_the_claim_and_history(client, demo, django_assert_max_num_queries):
+    f = Forecast.objects.get(strategist__slug="alvin-ngan")
+    with django_assert_max_num_queries(3):
+        response = client.get(f"/forecasts/{f.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "HSI closes at or above 23,200 on any trading day from 17 Feb 2025 to 14 Feb 2026" in html
+    assert "no deadline was stated, so the 12-month default applies" in html
+    assert "21 Feb 2025" in html and "23477.92" in html and "22620.33" in html
+    assert "Recorded" in html and "Scored" in html
+
+
+def test_user_text_is_escaped(client, demo):
+    f = Forecast.objects.get(strategist__slug="alvin-ngan")
+    Forecast.objects.filter(pk=f.pk).update(quote="<script>alert(1)</script>")
+    html = client.get(f"/forecasts/{f.pk}/").content.decode()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_pages_404(client, demo):
+    assert client.get("/strategists/nobody/").status_code == 404
+    assert client.get("/forecasts/999999/").status_code == 404
+
+
+def test_admin_pages_load(admin_client, demo):
+    for url in [
+        "/admin/forecasts/forecast/",
+        "/admin/forecasts/source/",
+        "/admin/marketdata/pricebar/",
+        "/admin/marketdata/instrument/",
+        "/admin/forecasts/strategist/",
+    ]:
+        assert admin_client.get(url).status_code == 200, url
+    f = Forecast.objects.get(strategist__slug="alvin-ngan")
+    assert admin_client.get(f"/admin/forecasts/forecast/{f.pk}/change/").status_code == 200
+    source = f.source
+    page = admin_client.get(f"/admin/forecasts/source/{source.pk}/change/").content.decode()
+    assert "23200" in page  # forecasts inline
