@@ -8,7 +8,6 @@ PYTEST_ARGS ?=
 # In CI a missing PostgreSQL / Redis is an error, never a skip.
 CI ?=
 SERVICES_ENV := $(if $(CI),HINDSIGHT_REQUIRE_SERVICES=1,)
-APT_PACKAGES := postgresql redis-server
 
 .PHONY: setup system-deps run test test-fast lint fmt migrations-check clean
 
@@ -21,11 +20,12 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@mkdir -p var
 	@touch $@
 
-# PostgreSQL and Redis for the service tests: installed from Debian when missing and we are root.
+# PostgreSQL, Redis and Chromium for the service and browser tests: installed from Debian when missing and we are root.
 system-deps:
 	@missing=""; \
 	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing:$$missing"; \

@@ -5,5 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path(settings.HINDSIGHT_ADMIN_PATH, admin.site.urls),
     path("api/", include("forecasts.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("forecasts.urls")),
 ]

@@ -27,7 +27,7 @@ class Kind(models.TextChoices):
     MANUAL = "manual", "Qualitative (judged by an editor)"
 
 
-KINDS_WITH_TARGET = {Kind.REACH, Kind.CLOSE_ABOVE, Kind.CLOSE_BELOW, Kind.RANGE, Kind.MOVE_PCT}
+KINDS_WITH_TARGET = (Kind.REACH, Kind.CLOSE_ABOVE, Kind.CLOSE_BELOW, Kind.RANGE, Kind.MOVE_PCT)
 
 
 class Basis(models.TextChoices):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
 from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from forecasts.models import Forecast, Kind, Status, Strategist
+from forecasts.models import Firm, Forecast, Kind, Status, Strategist
 from forecasts.stats import SkillSummary, skill_summary, wilson_interval
 
 DIRECTIONAL = (Kind.DIRECTION_UP, Kind.DIRECTION_DOWN)
@@ -108,46 +109,93 @@ def summarize(forecasts: QuerySet[Forecast]) -> Summary:
 
 
 @dataclass(frozen=True)
+class ForecastFilters:
+    """The filters every leaderboard and list shares (pages and API alike). Empty means no filter."""
+
+    market: str = ""  # calendar code, e.g. XHKG
+    instrument: str = ""  # symbol
+    firm: str = ""  # firm slug
+    strategist: str = ""  # strategist slug
+    kind: str = ""
+    status: str = ""
+    made_from: date | None = None  # inclusive, UTC date of made_at
+    made_to: date | None = None  # inclusive
+
+
+def filter_forecasts(forecasts: QuerySet[Forecast], f: ForecastFilters) -> QuerySet[Forecast]:
+    if f.market:
+        forecasts = forecasts.filter(instrument__calendar_code=f.market)
+    if f.instrument:
+        forecasts = forecasts.filter(instrument__symbol=f.instrument)
+    if f.firm:
+        forecasts = forecasts.filter(firm__slug=f.firm)
+    if f.strategist:
+        forecasts = forecasts.filter(strategist__slug=f.strategist)
+    if f.kind:
+        forecasts = forecasts.filter(kind=f.kind)
+    if f.status:
+        forecasts = forecasts.filter(status=f.status)
+    if f.made_from:
+        forecasts = forecasts.filter(made_at__date__gte=f.made_from)
+    if f.made_to:
+        forecasts = forecasts.filter(made_at__date__lte=f.made_to)
+    return forecasts
+
+
+@dataclass(frozen=True)
 class LeaderboardRow:
     rank: int | None  # None: fewer resolved forecasts than the minimum
-    strategist: Strategist
+    subject: Strategist | Firm
     summary: Summary
+
+    @property
+    def strategist(self) -> Strategist:  # templates written for the strategist board
+        return self.subject
 
 
 def leaderboard(
-    forecasts: QuerySet[Forecast] | None = None, *, min_resolved: int | None = None
+    forecasts: QuerySet[Forecast] | None = None, *, min_resolved: int | None = None, by: str = "strategist"
 ) -> list[LeaderboardRow]:
-    """Strategists ranked by the lower bound of mean skill (mean - 1.96 SE).
+    """Strategists (or firms, by="firm") ranked by the lower bound of mean skill (mean - 1.96 SE).
 
-    Only strategists with at least `min_resolved` scored hits/misses get a rank;
-    the rest follow, unranked, by resolved count. Ties share a rank. Two queries
-    regardless of the number of strategists.
+    Only those with at least `min_resolved` scored hits/misses get a rank; the
+    rest follow, unranked, by resolved count. Ties share a rank. Two queries
+    regardless of the number of rows.
     """
+    if by not in ("strategist", "firm"):
+        raise ValueError(f"leaderboard by {by!r}: expected 'strategist' or 'firm'")
     min_resolved = settings.HINDSIGHT_LEADERBOARD_MIN_RESOLVED if min_resolved is None else min_resolved
     forecasts = Forecast.objects.all() if forecasts is None else forecasts
-    rows = forecasts.values("strategist_id").annotate(**_aggregates()).order_by()
-    summaries = {row["strategist_id"]: _summary(row) for row in rows}
-    people = Strategist.objects.select_related("firm").in_bulk(list(summaries))
+    key = f"{by}_id"
+    rows = forecasts.filter(**{f"{key}__isnull": False}).values(key).annotate(**_aggregates()).order_by()
+    summaries = {row[key]: _summary(row) for row in rows}
+    model = Strategist.objects.select_related("firm") if by == "strategist" else Firm.objects
+    subjects = model.in_bulk(list(summaries))
+    return rank_rows(summaries, subjects, min_resolved=min_resolved)
+
+
+def rank_rows(summaries: dict, subjects: dict, *, min_resolved: int) -> list[LeaderboardRow]:
+    """Order summaries into leaderboard rows (shared by the live and the point-in-time boards)."""
 
     def eligible(s: Summary) -> bool:
         return s.skill.n >= max(min_resolved, 2) and s.skill.lower_bound is not None
 
     ranked = sorted(
-        (sid for sid, s in summaries.items() if eligible(s)),
-        key=lambda sid: (-summaries[sid].skill.lower_bound, -summaries[sid].skill.n, people[sid].name),
+        (k for k, s in summaries.items() if eligible(s)),
+        key=lambda k: (-summaries[k].skill.lower_bound, -summaries[k].skill.n, subjects[k].name),
     )
     out: list[LeaderboardRow] = []
     rank, previous = 0, None
-    for position, sid in enumerate(ranked, start=1):
-        bound = round(summaries[sid].skill.lower_bound, 12)
+    for position, k in enumerate(ranked, start=1):
+        bound = round(summaries[k].skill.lower_bound, 12)
         if bound != previous:
             rank, previous = position, bound
-        out.append(LeaderboardRow(rank, people[sid], summaries[sid]))
+        out.append(LeaderboardRow(rank, subjects[k], summaries[k]))
     rest = sorted(
-        (sid for sid, s in summaries.items() if not eligible(s)),
-        key=lambda sid: (-summaries[sid].resolved, -summaries[sid].total, people[sid].name),
+        (k for k, s in summaries.items() if not eligible(s)),
+        key=lambda k: (-summaries[k].resolved, -summaries[k].total, subjects[k].name),
     )
-    out.extend(LeaderboardRow(None, people[sid], summaries[sid]) for sid in rest)
+    out.extend(LeaderboardRow(None, subjects[k], summaries[k]) for k in rest)
     return out
 
 
