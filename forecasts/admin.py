@@ -1,49 +1,71 @@
-"""Editors' admin. Forecasts are created here like any model, but their score
-fields are read-only (the scorer owns them), and corrections, voids and
-judgements go through actions that ask for a reason and write history."""
+"""Editors' admin.
+
+Forecasts are entered through the add form or the editor's desk (forecasts.desk);
+their score fields belong to the scorer. Once recorded, a claim is read-only:
+publishing, correcting, voiding and judging are actions that ask for a reason,
+check the user's role and go through forecasts.services, which writes the
+history and the ledger.
+"""
+
+import csv
+from datetime import timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import path
 from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
 
-from forecasts import services
-from forecasts.models import Firm, Forecast, ForecastEvent, Kind, Source, Status, Strategist
+from forecasts import desk, services
+from forecasts.importers import COLUMNS, ImportFailed, import_forecasts
+from forecasts.models import (
+    Alias,
+    Basis,
+    DeadlineSource,
+    Firm,
+    Forecast,
+    ForecastEvent,
+    Kind,
+    LedgerEntry,
+    Source,
+    Status,
+    Strategist,
+)
+from forecasts.tasks import score_forecasts
 
-SCORE_READONLY = [
-    "status",
-    "status_note",
-    "awaiting_data",
-    "resolved_on",
-    "resolution_price",
-    "baseline",
-    "baseline_date",
-    "window_start",
-    "window_end",
-    "window_sessions",
-    "difficulty",
-    "skill",
-    "scorer_version",
-    "scored_at",
-    "void_reason",
-]
+CLAIM_FORM_FIELDS = [
+    "strategist", "firm", "source", "quote", "instrument", "kind", "target", "target_upper",
+    "other_instrument", "basis", "made_at", "deadline", "deadline_source",
+]  # fmt: skip
 
 
 @admin.register(Firm)
-class FirmAdmin(admin.ModelAdmin):
+class FirmAdmin(SimpleHistoryAdmin):
     list_display = ["name", "slug", "website"]
-    search_fields = ["name"]
+    search_fields = ["name", "aliases__name"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Strategist)
-class StrategistAdmin(admin.ModelAdmin):
+class StrategistAdmin(SimpleHistoryAdmin):
     list_display = ["name", "firm", "title", "slug"]
     list_filter = ["firm"]
-    search_fields = ["name", "firm__name"]
+    search_fields = ["name", "firm__name", "aliases__name"]
     autocomplete_fields = ["firm"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Alias)
+class AliasAdmin(admin.ModelAdmin):
+    list_display = ["name", "target", "strategist", "firm", "instrument"]
+    list_filter = ["target"]
+    search_fields = ["name", "strategist__name", "firm__name", "instrument__symbol"]
+    autocomplete_fields = ["strategist", "firm", "instrument"]
 
 
 class ForecastInline(admin.TabularInline):
@@ -68,12 +90,44 @@ class ForecastInline(admin.TabularInline):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
-    list_display = ["publication", "title", "published_at", "language", "url"]
+class SourceAdmin(SimpleHistoryAdmin):
+    list_display = ["publication", "title", "published_at", "language", "url", "created_by"]
     list_filter = ["publication", "language"]
     search_fields = ["title", "url", "publication"]
     date_hierarchy = "published_at"
+    readonly_fields = ["text_sha256", "created_by"]
     inlines = [ForecastInline]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("desk/", view(partial(desk.desk_view, self)), name="forecasts_source_desk"),
+            path("desk/done/", view(partial(desk.desk_done_view, self)), name="forecasts_source_desk_done"),
+            *super().get_urls(),
+        ]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        if obj.article_text and not obj.text_sha256:
+            obj.text_sha256 = desk.sha256_text(obj.article_text)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    list_display = ["seq", "forecast", "action", "actor", "recorded_at", "digest"]
+    list_filter = ["action"]
+    search_fields = ["digest", "forecast__id"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class ReasonForm(forms.Form):
@@ -85,6 +139,28 @@ class ReasonForm(forms.Form):
 class JudgeForm(ReasonForm):
     outcome = forms.ChoiceField(choices=[(Status.HIT, "Hit"), (Status.MISS, "Miss")])
     resolved_on = forms.DateField(help_text="The date the claim was decided (YYYY-MM-DD).")
+
+
+class CorrectionForm(ReasonForm):
+    """The claim fields an editor may correct; blank means unchanged."""
+
+    quote = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
+    kind = forms.ChoiceField(choices=[("", "(unchanged)"), *Kind.choices], required=False)
+    target = forms.FloatField(required=False)
+    target_upper = forms.FloatField(required=False)
+    basis = forms.ChoiceField(choices=[("", "(unchanged)"), *Basis.choices], required=False)
+    deadline = forms.DateField(required=False)
+    deadline_source = forms.ChoiceField(
+        choices=[("", "(unchanged)"), *DeadlineSource.choices], required=False
+    )
+
+    def changes(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "reason" and v not in (None, "")}
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(required=False, help_text="CSV in the import_forecasts format.")
+    content = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
 class ForecastEventInline(admin.TabularInline):
@@ -99,28 +175,21 @@ class ForecastEventInline(admin.TabularInline):
 
 
 class ForecastAdminForm(forms.ModelForm):
+    same_call_confirmed = forms.BooleanField(
+        required=False, label="Not a duplicate", help_text="Tick to save although a similar forecast exists."
+    )
+
     class Meta:
         model = Forecast
-        fields = [
-            "strategist",
-            "firm",
-            "source",
-            "quote",
-            "instrument",
-            "kind",
-            "target",
-            "target_upper",
-            "other_instrument",
-            "basis",
-            "made_at",
-            "deadline",
-            "deadline_source",
-        ]
+        fields = CLAIM_FORM_FIELDS
 
     def clean(self):
         data = super().clean()
         if self.instance.pk:
             return data
+        made_at = data.get("made_at") or (
+            data["source"].published_at if data.get("source") else timezone.now()
+        )
         try:
             services.validate_claim(
                 kind=data.get("kind"),
@@ -129,13 +198,31 @@ class ForecastAdminForm(forms.ModelForm):
                 instrument=data.get("instrument"),
                 other_instrument=data.get("other_instrument"),
                 basis=data.get("basis") or "close",
-                made_at=data.get("made_at") or timezone.now(),
+                made_at=made_at,
                 deadline=data.get("deadline") if data.get("deadline_source") != "none" else None,
                 deadline_source=data.get("deadline_source") or "none",
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, errors)
+            return data
+        if data.get("strategist") and data.get("instrument") and not data.get("same_call_confirmed"):
+            dupes = services.likely_duplicates(
+                strategist=data["strategist"],
+                instrument=data["instrument"],
+                kind=data["kind"],
+                target=data.get("target"),
+                made_at=made_at,
+            )
+            if dupes:
+                listed = "; ".join(
+                    f"#{f.pk} ({f.source.publication}, {f.made_at:%Y-%m-%d}, {f.target})" for f in dupes
+                )
+                self.add_error(
+                    "same_call_confirmed",
+                    f"Likely duplicate of {listed}: same strategist, instrument and kind, "
+                    "target within 0.5%, made within 7 days. Tick 'Not a duplicate' to save anyway.",
+                )
         return data
 
 
@@ -143,35 +230,42 @@ class ForecastAdminForm(forms.ModelForm):
 class ForecastAdmin(admin.ModelAdmin):
     form = ForecastAdminForm
     list_display = [
-        "id",
-        "strategist",
-        "instrument",
-        "kind",
-        "target",
-        "deadline",
+        "id", "strategist", "instrument", "kind", "target", "deadline", "status", "resolved_on", "skill",
+        "published",
+    ]  # fmt: skip
+    list_filter = [
         "status",
-        "resolved_on",
-        "skill",
+        "kind",
+        "deadline_source",
+        ("published_at", admin.EmptyFieldListFilter),
+        "instrument",
     ]
-    list_filter = ["status", "kind", "deadline_source", "instrument"]
     search_fields = ["quote", "strategist__name", "instrument__symbol", "source__url"]
     autocomplete_fields = ["strategist", "firm", "source", "instrument", "other_instrument"]
     list_select_related = ["strategist", "instrument"]
     date_hierarchy = "made_at"
     inlines = [ForecastEventInline]
-    actions = ["void_selected", "judge_selected"]
+    actions = ["publish_selected", "correct_selected", "void_selected", "judge_selected", "export_csv"]
+    change_list_template = "admin/forecasts/forecast/change_list.html"
 
-    fields = ForecastAdminForm.Meta.fields
+    @admin.display(boolean=True, ordering="published_at")
+    def published(self, obj) -> bool:
+        return obj.published_at is not None
 
     def get_fields(self, request, obj=None):
         # The add form asks for the claim; the change page shows the claim and its score, all read-only.
-        return self.fields if obj is None else [f.name for f in Forecast._meta.fields]
+        return (
+            [*CLAIM_FORM_FIELDS, "same_call_confirmed"]
+            if obj is None
+            else [f.name for f in Forecast._meta.fields]
+        )
 
     def get_readonly_fields(self, request, obj=None):
-        # Once recorded, the claim is changed only through a correction with a reason.
-        if obj is not None:
-            return [f.name for f in Forecast._meta.fields]
-        return SCORE_READONLY
+        # Once recorded, the claim changes only through a correction with a reason.
+        return [f.name for f in Forecast._meta.fields] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a published record is voided, never deleted
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -192,52 +286,169 @@ class ForecastAdmin(admin.ModelAdmin):
             deadline=data.get("deadline") if data.get("deadline_source") != "none" else None,
             deadline_source=data.get("deadline_source"),
             actor=request.user,
+            publish=request.user.has_perm("forecasts.publish_forecast"),
         )
         obj.pk = created.pk
         obj.refresh_from_db()
         if created.kind != Kind.MANUAL:
             services.score_instrument_forecasts(created.instrument)
 
-    @admin.action(description="Void selected forecasts (asks for a reason)")
-    def void_selected(self, request, queryset):
-        if "apply" in request.POST:
-            form = ReasonForm(request.POST)
-            if form.is_valid():
-                for forecast in queryset:
-                    services.forecast_void(forecast, reason=form.cleaned_data["reason"], actor=request.user)
-                self.message_user(request, f"Voided {queryset.count()} forecast(s).", messages.SUCCESS)
-                return None
-        else:
-            form = ReasonForm()
-        return render(
-            request,
-            "admin/forecasts/reason_form.html",
-            {"form": form, "forecasts": queryset, "action": "void_selected", "title": "Void forecasts"},
-        )
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("import-csv/", view(self.import_csv_view), name="forecasts_forecast_import_csv"),
+            *super().get_urls(),
+        ]
 
-    @admin.action(description="Judge selected qualitative forecasts (asks for outcome and reason)")
-    def judge_selected(self, request, queryset):
+    def _reason_action(self, request, queryset, form_class, action, title, apply):
         if "apply" in request.POST:
-            form = JudgeForm(request.POST)
+            form = form_class(request.POST)
             if form.is_valid():
                 try:
                     for forecast in queryset:
-                        services.forecast_judge(
-                            forecast,
-                            outcome=form.cleaned_data["outcome"],
-                            reason=form.cleaned_data["reason"],
-                            resolved_on=form.cleaned_data["resolved_on"],
-                            actor=request.user,
-                        )
+                        apply(forecast, form)
                 except ValidationError as exc:
                     self.message_user(request, "; ".join(exc.messages), messages.ERROR)
                     return None
-                self.message_user(request, f"Judged {queryset.count()} forecast(s).", messages.SUCCESS)
+                self.message_user(request, f"{title}: {queryset.count()} forecast(s).", messages.SUCCESS)
                 return None
         else:
-            form = JudgeForm()
+            form = form_class()
         return render(
             request,
             "admin/forecasts/reason_form.html",
-            {"form": form, "forecasts": queryset, "action": "judge_selected", "title": "Judge forecasts"},
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "forecasts": queryset,
+                "action": action,
+                "title": title,
+            },
         )
+
+    def _require(self, request, perm: str) -> None:
+        if not request.user.has_perm(f"forecasts.{perm}"):
+            raise PermissionDenied(f"Your role cannot {perm.split('_')[0]} forecasts.")
+
+    @admin.action(description="Publish selected drafts (reviewers)")
+    def publish_selected(self, request, queryset):
+        self._require(request, "publish_forecast")
+        drafts = queryset.filter(published_at__isnull=True)
+        for forecast in drafts:
+            services.forecast_publish(forecast, actor=request.user)
+        self.message_user(request, f"Published {drafts.count()} forecast(s).", messages.SUCCESS)
+
+    @admin.action(description="Correct the claim (asks for the change and a reason)")
+    def correct_selected(self, request, queryset):
+        self._require(request, "change_forecast")
+        return self._reason_action(
+            request,
+            queryset,
+            CorrectionForm,
+            "correct_selected",
+            "Correct forecasts",
+            lambda f, form: services.forecast_correct(
+                f, changes=form.changes(), reason=form.cleaned_data["reason"], actor=request.user
+            ),
+        )
+
+    @admin.action(description="Void selected forecasts (reviewers; asks for a reason)")
+    def void_selected(self, request, queryset):
+        self._require(request, "void_forecast")
+        return self._reason_action(
+            request,
+            queryset,
+            ReasonForm,
+            "void_selected",
+            "Void forecasts",
+            lambda f, form: services.forecast_void(f, reason=form.cleaned_data["reason"], actor=request.user),
+        )
+
+    @admin.action(description="Judge selected qualitative forecasts (reviewers; asks for outcome and reason)")
+    def judge_selected(self, request, queryset):
+        self._require(request, "judge_forecast")
+        return self._reason_action(
+            request,
+            queryset,
+            JudgeForm,
+            "judge_selected",
+            "Judge forecasts",
+            lambda f, form: services.forecast_judge(
+                f,
+                outcome=form.cleaned_data["outcome"],
+                reason=form.cleaned_data["reason"],
+                resolved_on=form.cleaned_data["resolved_on"],
+                actor=request.user,
+            ),
+        )
+
+    @admin.action(description="Export selected as CSV (import_forecasts format)")
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="forecasts.csv"'
+        write_forecasts_csv(response, queryset)
+        return response
+
+    def import_csv_view(self, request):
+        """Upload, preview (a dry run with per-row errors), then confirm: all or nothing."""
+        self._require(request, "add_forecast")
+        context = {**self.admin_site.each_context(request), "title": "Import forecasts from CSV"}
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data.get("file")
+            content = upload.read() if upload else form.cleaned_data["content"].encode("utf-8")
+            confirm = "confirm" in request.POST
+            try:
+                result = import_forecasts(
+                    content,
+                    actor=request.user,
+                    dry_run=not confirm,
+                    publish=request.user.has_perm("forecasts.publish_forecast"),
+                )
+            except ImportFailed as exc:
+                context.update(errors=exc.errors)
+            else:
+                if confirm:
+                    self.message_user(
+                        request,
+                        f"Imported {result.created} forecast(s); {result.existing} were already recorded.",
+                        messages.SUCCESS,
+                    )
+                    for instrument_id in result.instrument_ids:
+                        score_forecasts.delay(instrument_id)
+                else:
+                    context.update(preview=result, content=content.decode("utf-8-sig", errors="replace"))
+        context["form"] = form
+        return render(request, "admin/forecasts/import_csv.html", context)
+
+
+def write_forecasts_csv(out, forecasts) -> None:
+    """Write forecasts in the import_forecasts format (a round trip re-imports to the same records)."""
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for f in forecasts.select_related("strategist", "firm", "source", "instrument", "other_instrument"):
+        published = _published_cell(f)
+        writer.writerow([
+            f.strategist.name, f.firm.name if f.firm else "", f.source.publication, f.source.url,
+            f.source.title, published, f.quote, f.instrument.symbol, f.kind, _num(f.target),
+            _num(f.target_upper),
+            f.other_instrument.symbol if f.other_instrument else "", f.basis,
+            "" if f.deadline_source == DeadlineSource.NONE else f.deadline.isoformat(), f.deadline_source,
+        ])  # fmt: skip
+
+
+def _published_cell(f: Forecast) -> str:
+    if f.source.published_date_only:
+        # made_at is midnight at the end of the publication day, local time.
+        return (
+            (f.made_at.astimezone(ZoneInfo(f.instrument.timezone_name)) - timedelta(seconds=1))
+            .date()
+            .isoformat()
+        )
+    return f.made_at.isoformat()
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else repr(value)

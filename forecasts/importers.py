@@ -60,6 +60,8 @@ class ImportResult:
     existing: int = 0
     sources_created: int = 0
     forecast_ids: list[int] = field(default_factory=list)
+    instrument_ids: set[int] = field(default_factory=set)
+    dry_run: bool = False
 
 
 def _number(value: str) -> float | None:
@@ -88,7 +90,7 @@ def _published(value: str) -> date | datetime:
 
 def _instrument(symbol: str) -> Instrument:
     symbol = symbol.strip()
-    found = Instrument.objects.filter(symbol=symbol).first()
+    found = services.instrument_by_name(symbol)
     if found:
         return found
     if symbol in KNOWN_INSTRUMENTS:
@@ -124,23 +126,29 @@ def read_forecast_csv(data: bytes | str) -> list[dict[str, str]]:
     return rows
 
 
-def import_forecasts(data: bytes | str, *, actor=None) -> ImportResult:
-    """Import a forecasts CSV in one transaction; raise ImportFailed listing every bad cell."""
+def import_forecasts(
+    data: bytes | str, *, actor=None, dry_run: bool = False, publish: bool = True
+) -> ImportResult:
+    """Import a forecasts CSV in one transaction; raise ImportFailed listing every bad cell.
+
+    dry_run does everything, reports what would happen, and rolls back.
+    publish=False records the forecasts as drafts for a reviewer.
+    """
     rows = read_forecast_csv(data)
-    result = ImportResult(rows=len(rows))
+    result = ImportResult(rows=len(rows), dry_run=dry_run)
     errors: list[str] = []
     with transaction.atomic():
         for number, row in enumerate(rows, start=2):  # row 1 is the header
             try:
                 with transaction.atomic():
-                    _import_row(row, result, actor)
+                    _import_row(row, result, actor, publish)
             except ValidationError as exc:
                 for column, messages in exc.message_dict.items():
                     column = "made_at" if column == "__all__" else column
                     errors.extend(f"row {number}, column {column}: {m}" for m in messages)
             except _CellError as exc:
                 errors.append(f"row {number}, column {exc.column}: {exc.message}")
-        if errors:
+        if errors or dry_run:
             transaction.set_rollback(True)
     if errors:
         raise ImportFailed(errors)
@@ -160,7 +168,7 @@ def _cell(row: dict, column: str, parse):
         raise _CellError(column, f"{row.get(column, '')!r}: {exc}") from exc
 
 
-def _import_row(row: dict, result: ImportResult, actor) -> None:
+def _import_row(row: dict, result: ImportResult, actor, publish: bool) -> None:
     for column in REQUIRED:
         if not row.get(column):
             raise _CellError(column, "required")
@@ -191,7 +199,7 @@ def _import_row(row: dict, result: ImportResult, actor) -> None:
         if isinstance(published, datetime)
         else services.end_of_day(published, instrument.timezone_name)
     )
-    existing = Forecast.objects.filter(
+    existing = Forecast.all_objects.filter(
         source=source, strategist=strategist, instrument=instrument, kind=kind, quote=row["quote"]
     ).first()
     if existing:
@@ -213,6 +221,8 @@ def _import_row(row: dict, result: ImportResult, actor) -> None:
         deadline_source=deadline_source,
         made_at=made_at,
         actor=actor,
+        publish=publish,
     )
     result.created += 1
     result.forecast_ids.append(forecast.pk)
+    result.instrument_ids.add(instrument.pk)

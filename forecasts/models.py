@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from marketdata.models import Instrument
 
@@ -52,6 +53,7 @@ class Firm(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
     website = models.URLField(blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -67,6 +69,7 @@ class Strategist(models.Model):
         Firm, null=True, blank=True, on_delete=models.SET_NULL, related_name="strategists"
     )
     title = models.CharField(max_length=200, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -91,13 +94,29 @@ class Source(models.Model):
     published_date_only = models.BooleanField(default=False, help_text="Only the date was known.")
     language = models.CharField(max_length=16, default="en")
     article_text = models.TextField(blank=True, help_text="The relevant text, kept as evidence.")
+    text_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of article_text (UTF-8), in case the page later changes.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-published_at"]
 
     def __str__(self) -> str:
         return f"{self.publication}: {self.title or self.url}"
+
+
+class PublishedForecastManager(models.Manager):
+    """What the public sees: published forecasts only. Editors' drafts live in `all_objects`."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(published_at__isnull=False)
 
 
 class Forecast(models.Model):
@@ -153,11 +172,36 @@ class Forecast(models.Model):
     scored_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=300, blank=True)
 
+    # --- the record
+    published_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="Empty while a draft awaits review."
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who entered it (empty for imports).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    all_objects = models.Manager()
+    objects = PublishedForecastManager()
+
     class Meta:
         ordering = ["-made_at", "id"]
+        base_manager_name = "all_objects"
+        default_manager_name = "all_objects"
+        permissions = [
+            ("publish_forecast", "Can publish forecasts"),
+            ("void_forecast", "Can void forecasts"),
+            ("judge_forecast", "Can judge qualitative forecasts"),
+        ]
         indexes = [
             models.Index(fields=["instrument", "status"], name="forecast_instrument_status"),
             models.Index(fields=["strategist", "status"], name="forecast_strategist_status"),
@@ -213,11 +257,95 @@ class Forecast(models.Model):
         return reverse("forecast-detail", args=[self.pk])
 
 
+class Alias(models.Model):
+    """Another name for a strategist, firm or instrument (English, Chinese, tickers).
+
+    Used to match names in articles and in imports to the records they mean.
+    """
+
+    class Target(models.TextChoices):
+        STRATEGIST = "strategist", "Strategist"
+        FIRM = "firm", "Firm"
+        INSTRUMENT = "instrument", "Instrument"
+
+    target = models.CharField(max_length=16, choices=Target.choices)
+    name = models.CharField(max_length=200, help_text="As written, e.g. 恒指, Zhongtai International.")
+    strategist = models.ForeignKey(
+        Strategist, null=True, blank=True, on_delete=models.CASCADE, related_name="aliases"
+    )
+    firm = models.ForeignKey(Firm, null=True, blank=True, on_delete=models.CASCADE, related_name="aliases")
+    instrument = models.ForeignKey(
+        Instrument, null=True, blank=True, on_delete=models.CASCADE, related_name="aliases"
+    )
+
+    class Meta:
+        ordering = ["target", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "name"], name="alias_unique_name_per_target"),
+            models.CheckConstraint(
+                condition=(
+                    Q(target="strategist")
+                    & Q(strategist__isnull=False)
+                    & Q(firm__isnull=True)
+                    & Q(instrument__isnull=True)
+                )
+                | (
+                    Q(target="firm")
+                    & Q(firm__isnull=False)
+                    & Q(strategist__isnull=True)
+                    & Q(instrument__isnull=True)
+                )
+                | (
+                    Q(target="instrument")
+                    & Q(instrument__isnull=False)
+                    & Q(strategist__isnull=True)
+                    & Q(firm__isnull=True)
+                ),
+                name="alias_points_at_its_target",
+            ),
+        ]
+        verbose_name_plural = "aliases"
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.strategist or self.firm or self.instrument}"
+
+
+class LedgerEntry(models.Model):
+    """One link of the hash chain of published claims.
+
+    `digest` = SHA-256 over the previous entry's digest and this entry's
+    canonical JSON `payload` (the claim as published, corrected or voided).
+    `verify_ledger` recomputes the chain and compares every published
+    forecast with its latest entry, so a claim changed outside the services,
+    or an entry edited or removed, is detected.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    forecast = models.ForeignKey(Forecast, on_delete=models.PROTECT, related_name="ledger_entries")
+    action = models.CharField(max_length=16)
+    # Canonical JSON kept as text, byte for byte what was hashed.
+    payload = models.TextField()
+    previous_digest = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, unique=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} forecast {self.forecast_id} {self.digest[:12]}"
+
+
 class ForecastEvent(models.Model):
     """The history of a forecast: who changed what, when, and why. Append-only."""
 
     class Action(models.TextChoices):
         CREATED = "created", "Recorded"
+        PUBLISHED = "published", "Published"
         SCORED = "scored", "Scored"
         RESCORED = "rescored", "Rescored"
         CORRECTED = "corrected", "Corrected"

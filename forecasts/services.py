@@ -18,9 +18,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from forecasts import scoring
+from forecasts import ledger, scoring
 from forecasts.models import (
     KINDS_WITH_TARGET,
+    Alias,
     Basis,
     DeadlineSource,
     Firm,
@@ -78,7 +79,7 @@ def firm_get_or_create(name: str) -> Firm | None:
     name = " ".join(name.split())
     if not name:
         return None
-    firm = Firm.objects.filter(name__iexact=name).first()
+    firm = Firm.objects.filter(name__iexact=name).first() or _aliased(Alias.Target.FIRM, name)
     if firm is None:
         firm = Firm.objects.create(name=name, slug=_unique_slug(Firm, name))
     return firm
@@ -91,9 +92,22 @@ def strategist_get_or_create(name: str, *, firm: Firm | None) -> Strategist:
         raise ValidationError({"strategist": "A strategist's name is required."})
     existing = Strategist.objects.filter(name__iexact=name)
     person = existing.filter(firm=firm).first() or (existing.first() if existing.count() == 1 else None)
+    person = person or _aliased(Alias.Target.STRATEGIST, name)
     if person is None:
         person = Strategist.objects.create(name=name, slug=_unique_slug(Strategist, name), firm=firm)
     return person
+
+
+def _aliased(target: str, name: str):
+    """The strategist / firm / instrument an alias names, or None."""
+    alias = Alias.objects.filter(target=target, name__iexact=name).select_related(target).first()
+    return getattr(alias, target) if alias else None
+
+
+def instrument_by_name(name: str) -> Instrument | None:
+    """An instrument by symbol or alias (e.g. '恒指' -> HSI)."""
+    name = name.strip()
+    return Instrument.objects.filter(symbol=name).first() or _aliased(Alias.Target.INSTRUMENT, name)
 
 
 def _unique_slug(model: type, name: str) -> str:
@@ -238,8 +252,13 @@ def forecast_create(
     made_at: datetime | None = None,
     firm: Firm | None = None,
     actor=None,
+    publish: bool = True,
 ) -> Forecast:
-    """Record a forecast quoted in `source`. made_at defaults to the source's publication time."""
+    """Record a forecast quoted in `source`. made_at defaults to the source's publication time.
+
+    With publish=False it is a draft for a reviewer: scored like any other, but
+    not shown to the public until forecast_publish.
+    """
     quote = quote.strip()
     if not quote:
         raise ValidationError({"quote": "The verbatim quote is required."})
@@ -256,7 +275,7 @@ def forecast_create(
         deadline=deadline,
         deadline_source=deadline_source,
     )
-    forecast = Forecast.objects.create(
+    forecast = Forecast.all_objects.create(
         strategist=strategist,
         firm=firm if firm is not None else strategist.firm,
         source=source,
@@ -270,6 +289,7 @@ def forecast_create(
         made_at=made_at,
         deadline=deadline or default_deadline(made_at, instrument.timezone_name),
         deadline_source=deadline_source,
+        created_by=actor,
     )
     ForecastEvent.objects.create(
         forecast=forecast,
@@ -278,7 +298,50 @@ def forecast_create(
         changes={f: [None, _jsonable(getattr(forecast, f))] for f in CLAIM_FIELDS},
         reason=f"Quoted in {source.publication}, {source.url}",
     )
+    if publish:
+        forecast_publish(forecast, actor=actor)
     return forecast
+
+
+@transaction.atomic
+def forecast_publish(forecast: Forecast, *, actor) -> Forecast:
+    """Make a recorded forecast public. From here on its claim changes only by
+    correction (with a reason), and each version is chained in the ledger."""
+    if forecast.published_at is not None:
+        return forecast
+    forecast.published_at, forecast.published_by = timezone.now(), actor
+    Forecast.all_objects.filter(pk=forecast.pk, published_at__isnull=True).update(
+        published_at=forecast.published_at, published_by=actor
+    )
+    ForecastEvent.objects.create(forecast=forecast, action=ForecastEvent.Action.PUBLISHED, actor=actor)
+    ledger.append(forecast, action="published", actor=actor)
+    return forecast
+
+
+def likely_duplicates(
+    *,
+    strategist: Strategist,
+    instrument: Instrument,
+    kind: str,
+    target: float | None,
+    made_at: datetime,
+    exclude_pk: int | None = None,
+) -> list[Forecast]:
+    """Forecasts that are probably the same call: same strategist, instrument and kind, target within
+    0.5%, made within 7 days (e.g. the same quote syndicated by two outlets)."""
+    qs = Forecast.all_objects.filter(
+        strategist=strategist,
+        instrument=instrument,
+        kind=kind,
+        made_at__gte=made_at - timedelta(days=7),
+        made_at__lte=made_at + timedelta(days=7),
+    ).select_related("source")
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    if target is not None:
+        tolerance = abs(target) * 0.005
+        qs = qs.filter(target__gte=target - tolerance, target__lte=target + tolerance)
+    return list(qs[:10])
 
 
 # --- scoring -------------------------------------------------------------------------------------
@@ -375,7 +438,7 @@ def score_instrument_forecasts(
     if not persist:
         candidates = ~Q(status=Status.VOID, void_reason__startswith="Editor:")
     forecasts = list(
-        Forecast.objects.filter(Q(instrument=instrument) | Q(other_instrument=instrument))
+        Forecast.all_objects.filter(Q(instrument=instrument) | Q(other_instrument=instrument))
         .filter(candidates, made_at__lte=as_of)
         .exclude(kind=Kind.MANUAL)
         .select_related("instrument", "other_instrument")
@@ -420,7 +483,7 @@ def _apply_score(forecast: Forecast, result: scoring.ScoreResult, *, revised: bo
         f: [_jsonable(old[f]), _jsonable(new[f])] for f in OUTCOME_FIELDS if not _equal(old[f], new[f])
     }
     with transaction.atomic():
-        updated = Forecast.objects.filter(pk=forecast.pk, status=old["status"]).update(
+        updated = Forecast.all_objects.filter(pk=forecast.pk, status=old["status"]).update(
             **new, scored_at=now, updated_at=now
         )
         if not updated:
@@ -478,6 +541,8 @@ def forecast_judge(forecast: Forecast, *, outcome: str, reason: str, resolved_on
         reason=reason.strip(),
         changes={f: [old[f], _jsonable(getattr(forecast, f))] for f in old},
     )
+    if forecast.published_at:
+        ledger.append(forecast, action=f"judged:{outcome}", actor=actor, reason=reason.strip())
     return forecast
 
 
@@ -498,6 +563,8 @@ def forecast_void(forecast: Forecast, *, reason: str, actor) -> Forecast:
         reason=reason.strip(),
         changes={"status": [old_status, Status.VOID]},
     )
+    if forecast.published_at:
+        ledger.append(forecast, action="voided", actor=actor, reason=reason.strip())
     return forecast
 
 
@@ -547,6 +614,8 @@ def forecast_correct(forecast: Forecast, *, changes: dict, reason: str, actor) -
         reason=reason.strip(),
         changes=diff,
     )
+    if forecast.published_at:
+        ledger.append(forecast, action="corrected", actor=actor, reason=reason.strip())
     if forecast.kind != Kind.MANUAL:
         transaction.on_commit(lambda: score_instrument_forecasts(forecast.instrument))
     return forecast

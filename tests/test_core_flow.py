@@ -34,7 +34,7 @@ def test_seed_forecast_is_a_hit_on_2025_02_21(hsi_with_prices, seed_forecast):
     assert 0 < f.difficulty < 1
     assert f.skill == pytest.approx(1 - f.difficulty)
     assert f.scorer_version
-    assert list(f.events.values_list("action", flat=True)) == ["created", "scored"]
+    assert list(f.events.values_list("action", flat=True)) == ["created", "published", "scored"]
 
 
 def test_rescoring_is_idempotent(hsi_with_prices, seed_forecast):
@@ -43,7 +43,7 @@ def test_rescoring_is_idempotent(hsi_with_prices, seed_forecast):
     again = score_instrument_forecasts(hsi_with_prices, revised_from=date(2025, 1, 1))
     assert again.changed == 0
     assert Forecast.objects.values().get(pk=seed_forecast.pk) == before
-    assert ForecastEvent.objects.filter(forecast=seed_forecast).count() == 2
+    assert ForecastEvent.objects.filter(forecast=seed_forecast).count() == 3  # created, published, scored
 
 
 def test_no_prices_means_pending_awaiting_data_never_a_miss(hsi, seed_forecast):
@@ -138,7 +138,7 @@ def test_refresh_task_in_process_turns_pending_into_hit(
     assert (f.status, f.resolved_on) == (Status.HIT, date(2025, 2, 21))
     # A second refresh finds nothing new and changes nothing.
     assert refresh_prices.delay(hsi.pk).get()["created"] == 0
-    assert f.events.count() == 2
+    assert f.events.count() == 3  # created, published, scored
 
 
 def test_database_rejects_a_negative_target(hsi, seed_forecast):
