@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 CI ?=
 SERVICES_ENV := $(if $(CI),HINDSIGHT_REQUIRE_SERVICES=1,)
 
-.PHONY: setup system-deps run test test-fast lint fmt migrations-check clean
+.PHONY: setup system-deps run test test-fast lint fmt migrations-check backup restore clean
 
 setup: $(VENV)/.installed
 
@@ -56,6 +56,15 @@ fmt: setup
 
 migrations-check: setup
 	DJANGO_SECRET_KEY=x $(PY) manage.py makemigrations --check --dry-run
+
+# Database backup / restore of DATABASE_URL (PostgreSQL: pg_dump custom format; SQLite: a file copy).
+FILE ?= var/backup-$(shell date +%Y%m%d-%H%M%S).dump
+backup: setup
+	$(PY) -m config.backup dump $(FILE)
+
+restore: setup
+	@test -n "$(FILE)" && test -f "$(FILE)" || (echo "usage: make restore FILE=var/backup-....dump"; exit 2)
+	$(PY) -m config.backup restore $(FILE)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

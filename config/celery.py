@@ -2,9 +2,11 @@
 from the market list in marketdata.schedule so every market refreshes after its
 own exchange closes, in its own time zone."""
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import task_failure
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -13,8 +15,32 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@task_failure.connect
+def _report_failed_task(
+    sender=None, task_id=None, exception=None, args=None, kwargs=None, einfo=None, **extra
+):
+    """Mail the admins (settings.ADMINS) when a task fails for good (after its retries)."""
+    from django.core.mail import mail_admins
+
+    details = getattr(einfo, "traceback", None) or repr(exception)
+
+    name = getattr(sender, "name", str(sender))
+    logging.getLogger("hindsight.tasks").error("task %s %s failed: %r", name, task_id, exception)
+    mail_admins(
+        f"Task failed: {name}",
+        f"Task {name} [{task_id}] failed.\nargs={args!r} kwargs={kwargs!r}\n\n{details}",
+        fail_silently=True,
+    )
+
+
 @app.on_after_finalize.connect
 def _install_beat_schedule(sender: Celery, **kwargs) -> None:
+    from celery.schedules import crontab
+
     from marketdata.schedule import beat_schedule
 
-    sender.conf.beat_schedule = beat_schedule()
+    sender.conf.beat_schedule = {
+        **beat_schedule(),
+        # Re-queue scoring for anything still pending (e.g. work not queued while Redis was down).
+        "score-all-pending": {"task": "forecasts.tasks.score_all_pending", "schedule": crontab(minute=15)},
+    }

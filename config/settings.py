@@ -23,6 +23,37 @@ if not SECRET_KEY:
     raise environ.ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
+# --- Security ----------------------------------------------------------------
+# Production (DEBUG off) is HTTPS-only behind a proxy that sets X-Forwarded-Proto.
+# `manage.py check --deploy` passes with these; tests/test_production.py proves it.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Everything is served from this origin; chart data is inert JSON, so no inline scripts are needed.
+HINDSIGHT_CONTENT_SECURITY_POLICY = env.str(
+    "HINDSIGHT_CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+)
+# Failed logins allowed per client address and per user name before a 15-minute lock.
+HINDSIGHT_LOGIN_ATTEMPTS = env.int("HINDSIGHT_LOGIN_ATTEMPTS", default=5)
+HINDSIGHT_LOGIN_LOCKOUT_SECONDS = env.int("HINDSIGHT_LOGIN_LOCKOUT_SECONDS", default=900)
+AUTHENTICATION_BACKENDS = ["config.auth.ThrottledModelBackend"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers poll over plain HTTP
+ADMINS = [tuple(a.split(":", 1)) for a in env.list("DJANGO_ADMINS", default=[])]  # "Name:email"
+SERVER_EMAIL = env.str("DJANGO_SERVER_EMAIL", default="hindsight@localhost")
+EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -53,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "config.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -111,7 +143,11 @@ STORAGES = {
 # by every process; otherwise it is per process.
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "config.cache.ResilientRedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hindsight"}
 }
@@ -157,6 +193,15 @@ CELERY_TASK_TIME_LIMIT = 360
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep the JSON logging above in workers
+# A web request that queues work must not hang while Redis is down: fail fast, the sweep re-queues.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 
 # --- Hindsight ----------------------------------------------------------------
 # Which provider `refresh_prices` uses: "offline" (bundled CSVs) or "yahoo" (live).
@@ -170,14 +215,61 @@ HINDSIGHT_BACKFILL_DAYS = env.int("HINDSIGHT_BACKFILL_DAYS", default=3 * 366)
 # Re-fetch this many days before the newest stored bar, to pick up revisions.
 HINDSIGHT_REFRESH_OVERLAP_DAYS = env.int("HINDSIGHT_REFRESH_OVERLAP_DAYS", default=7)
 
+# One JSON object per line (DJANGO_LOG_FORMAT=json, the production default) or plain text.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"task": {"()": "config.logging.TaskContextFilter"}},
+    "formatters": {
+        "json": {"()": "config.logging.JSONFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(task_name)s %(task_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env.str("DJANGO_LOG_FORMAT", default="plain" if DEBUG else "json"),
+            "filters": ["task"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 # Strategists need this many scored hits/misses to get a rank (SCORING §4).
 HINDSIGHT_LEADERBOARD_MIN_RESOLVED = env.int("HINDSIGHT_LEADERBOARD_MIN_RESOLVED", default=3)
 HINDSIGHT_ADMIN_PATH = env.str("HINDSIGHT_ADMIN_PATH", default="admin/")
+# /healthz: a market whose last successful refresh is older than this is reported stale.
+HINDSIGHT_HEALTH_STALE_HOURS = env.int("HINDSIGHT_HEALTH_STALE_HOURS", default=96)
+HINDSIGHT_HEALTH_LOOKBACK_DAYS = env.int("HINDSIGHT_HEALTH_LOOKBACK_DAYS", default=14)
+
+# --- Market data (issue 3) ----------------------------------------------------
+# Fallbacks per calendar, tried in order when the primary provider fails:
+# "XHKG=akshare,24/7=ccxt" (several per calendar with "|"). Default: those two
+# when the primary is Yahoo, none for the offline provider.
+HINDSIGHT_FALLBACK_PROVIDERS = {
+    code: [p for p in names.split("|") if p]
+    for code, names in env.dict(
+        "HINDSIGHT_FALLBACK_PROVIDERS",
+        default={"XHKG": "akshare", "24/7": "ccxt"} if HINDSIGHT_PRICE_PROVIDER == "yahoo" else {},
+    ).items()
+}
+# Seconds before one provider call is abandoned (and counted as a transient failure).
+HINDSIGHT_PROVIDER_TIMEOUT = env.float("HINDSIGHT_PROVIDER_TIMEOUT", default=30.0)
+# Attempts per provider call on transient errors (time-outs, 5xx, 429), with this backoff base.
+HINDSIGHT_PROVIDER_ATTEMPTS = env.int("HINDSIGHT_PROVIDER_ATTEMPTS", default=3)
+HINDSIGHT_PROVIDER_BACKOFF = env.float("HINDSIGHT_PROVIDER_BACKOFF", default=2.0)
+# Calls per minute per provider, shared by every process through Redis when REDIS_URL is set.
+HINDSIGHT_PROVIDER_RATES = {
+    name: int(rate)
+    for name, rate in env.dict(
+        "HINDSIGHT_PROVIDER_RATES", default={"yahoo": "30", "akshare": "10", "ccxt": "20"}
+    ).items()
+}
+# Circuit breaker: this many failed calls in a row open it for HINDSIGHT_BREAKER_COOLDOWN seconds.
+HINDSIGHT_BREAKER_THRESHOLD = env.int("HINDSIGHT_BREAKER_THRESHOLD", default=5)
+HINDSIGHT_BREAKER_COOLDOWN = env.int("HINDSIGHT_BREAKER_COOLDOWN", default=900)
+# Quality gate: a close further than this many sigmas (of the last LOOKBACK log returns) from the
+# previous close is held for review. 0 turns the spike check off.
+HINDSIGHT_SPIKE_SIGMAS = env.float("HINDSIGHT_SPIKE_SIGMAS", default=12.0)
+HINDSIGHT_SPIKE_LOOKBACK = env.int("HINDSIGHT_SPIKE_LOOKBACK", default=60)
+# History loaded before an instrument's earliest forecast baseline (volatility needs 253 closes).
+HINDSIGHT_HISTORY_SESSIONS = env.int("HINDSIGHT_HISTORY_SESSIONS", default=300)

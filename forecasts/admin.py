@@ -36,7 +36,7 @@ from forecasts.models import (
     Status,
     Strategist,
 )
-from forecasts.tasks import score_forecasts
+from forecasts.tasks import enqueue_scoring
 
 CLAIM_FORM_FIELDS = [
     "strategist", "firm", "source", "quote", "instrument", "kind", "target", "target_upper",
@@ -415,7 +415,7 @@ class ForecastAdmin(admin.ModelAdmin):
                         messages.SUCCESS,
                     )
                     for instrument_id in result.instrument_ids:
-                        score_forecasts.delay(instrument_id)
+                        enqueue_scoring(instrument_id)
                 else:
                     context.update(preview=result, content=content.decode("utf-8-sig", errors="replace"))
         context["form"] = form

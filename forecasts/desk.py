@@ -23,7 +23,7 @@ from django.utils.dateparse import parse_datetime
 
 from forecasts import services
 from forecasts.models import Alias, DeadlineSource, Forecast, Kind
-from forecasts.tasks import score_forecasts
+from forecasts.tasks import enqueue_scoring
 
 MAX_ARTICLE_CHARS = 200_000
 
@@ -231,7 +231,7 @@ def _save(data: dict, formset, user) -> list[Forecast] | None:
         formset.forms[0].add_error(None, exc)
         return None
     for instrument_id in {f.instrument_id for f in saved if f.kind != Kind.MANUAL}:
-        score_forecasts.delay(instrument_id)
+        enqueue_scoring(instrument_id)
     return saved
 
 

@@ -15,6 +15,7 @@ service is an error.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import pwd
 import shutil
@@ -106,6 +107,10 @@ def postgres(workdir: Path):
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    # Fault tests restart this server: tell them where it lives and how to run pg_ctl.
+    os.environ["HINDSIGHT_TEST_PG_CTL"] = json.dumps(
+        [*_run_as(user), pg_ctl, "-D", str(data), "-l", str(log)]
+    )
     try:
         url = f"postgres://hindsight@127.0.0.1:{port}/hindsight"
         import psycopg
@@ -176,7 +181,6 @@ def main(argv: list[str]) -> int:
         return 2
     command = argv[argv.index("--") + 1 :]
     required = os.environ.get("HINDSIGHT_REQUIRE_SERVICES") == "1"
-    env = dict(os.environ)
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hindsight-test-")))
         os.chmod(workdir, 0o755)
@@ -187,8 +191,8 @@ def main(argv: list[str]) -> int:
             sub = workdir / name.lower()
             sub.mkdir()
             try:
-                env[var] = stack.enter_context(starter(sub))
-                print(f"[servers] {name} at {env[var]}", flush=True)
+                os.environ[var] = stack.enter_context(starter(sub))
+                print(f"[servers] {name} at {os.environ[var]}", flush=True)
             except (ServiceUnavailable, subprocess.CalledProcessError, OSError) as exc:
                 if required:
                     print(
@@ -196,7 +200,7 @@ def main(argv: list[str]) -> int:
                     )
                     return 3
                 print(f"[servers] {name} unavailable, its tests will skip: {exc}", file=sys.stderr)
-        return subprocess.run(command, env=env, check=False).returncode
+        return subprocess.run(command, env=dict(os.environ), check=False).returncode
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def worker(tmp_path: Path):
             stderr=subprocess.STDOUT,
         )
     try:
-        yield Celery("test-producer", broker=redis_url), log
+        yield Celery("test-producer", broker=redis_url), log, proc
     finally:
         proc.terminate()
         try:
@@ -74,7 +74,7 @@ def worker(tmp_path: Path):
 
 
 def test_worker_refreshes_prices_and_scores(hsi, seed_forecast, worker):
-    producer, log = worker
+    producer, log, _ = worker
     assert Forecast.objects.get(pk=seed_forecast.pk).status == Status.PENDING
 
     producer.send_task("marketdata.tasks.refresh_prices", args=[hsi.pk])

@@ -1,0 +1,53 @@
+"""A Redis cache that degrades to "no cache" while Redis is down.
+
+Pages and the API must keep serving when Redis stops: a failed read is a miss,
+a failed write is skipped, and each failure is logged (throttle counts and page
+caches are then per request, which is acceptable for the duration of an outage).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+_FAILURES = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class ResilientRedisCache(RedisCache):
+    def _guard(self, name, default, *args, **kwargs):
+        try:
+            return getattr(super(), name)(*args, **kwargs)
+        except _FAILURES as exc:
+            log.warning("cache %s failed, Redis unavailable: %s", name, exc)
+            return default
+
+    def get(self, key, default=None, version=None):
+        return self._guard("get", default, key, default, version)
+
+    def set(self, key, value, timeout=None, version=None):
+        return self._guard("set", None, key, value, timeout, version)
+
+    def add(self, key, value, timeout=None, version=None):
+        return self._guard("add", False, key, value, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._guard("delete", False, key, version)
+
+    def get_many(self, keys, version=None):
+        return self._guard("get_many", {}, keys, version)
+
+    def set_many(self, data, timeout=None, version=None):
+        return self._guard("set_many", [], data, timeout, version)
+
+    def incr(self, key, delta=1, version=None):
+        return self._guard("incr", delta, key, delta, version)
+
+    def touch(self, key, timeout=None, version=None):
+        return self._guard("touch", False, key, timeout, version)
+
+    def has_key(self, key, version=None):
+        return self._guard("has_key", False, key, version)
