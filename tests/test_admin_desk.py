@@ -114,7 +114,9 @@ def test_desk_flags_a_likely_duplicate(reviewer_client, hsi_with_prices, seed_fo
     syndicated = {**ARTICLE, "url": "https://syndicated.example/604533"}
     response = _post_save(reviewer_client, _candidate(target="23250"), article=syndicated)
     assert "Looks like a forecast already recorded" in response.content.decode()
-    response = _post_save(reviewer_client, _candidate(target="23250", same_call_confirmed="on"), article=syndicated)
+    response = _post_save(
+        reviewer_client, _candidate(target="23250", same_call_confirmed="on"), article=syndicated
+    )
     assert response.status_code == 302
     assert Forecast.objects.count() == 2  # reviewer's forecasts are published at once
 
@@ -214,3 +216,25 @@ def test_csv_export_round_trips(admin_client):
     )
     result = import_forecasts(exported)
     assert (result.created, result.existing) == (0, 23)
+
+
+def test_desk_analyse_suggests_the_seed_forecast_and_not_kenny_ng(editor_client, hsi):
+    response = editor_client.post("/admin/forecasts/source/desk/", {**ARTICLE, "analyse": "1"})
+    assert response.status_code == 200
+    formset = response.context["formset"]
+    rows = [f.initial for f in formset.forms if f.initial]
+    assert [
+        (r["strategist"], r["instrument"], r["kind"], r["target"], r["deadline_source"]) for r in rows
+    ] == [("Alvin Ngan", "HSI", "reach", 23200.0, "none")]
+    assert rows[0]["firm"] == "Zhongtai Financial International" and rows[0]["hedge"] == "could"
+    assert response.context["sha256"] == __import__("hashlib").sha256(SEED_TEXT.encode()).hexdigest()
+
+
+def test_desk_extracts_text_from_html(editor_client, hsi):
+    html = f"<html><body><nav>Menu</nav><article><h1>Stocks</h1><p>{SEED_TEXT}</p></article></body></html>"
+    response = editor_client.post(
+        "/admin/forecasts/source/desk/", {**ARTICLE, "text": "", "html": html, "analyse": "1"}
+    )
+    assert response.status_code == 200
+    assert "Alvin Ngan" in response.context["article"].initial["text"]
+    assert response.context["found"] == 1

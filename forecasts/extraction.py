@@ -1,0 +1,1407 @@
+"""Article text -> candidate forecasts for an editor to confirm (pure: no Django).
+
+`extract_forecasts(text, published=..., instruments=...)` splits the text into sentences, keeps the
+forward-looking ones (a hedge or forecast word, no past-only clause), finds who is speaking, which
+instrument the sentence is about, the price levels / ranges / percentage moves it names and the horizon,
+and returns one `Candidate` per claim. It is a rule-based pre-fill, tuned for precision over recall on
+market reports in English and Chinese; EXTRACTION.md documents the grammar and its measured accuracy.
+
+Offsets: `start`/`end` index the *original* text and `text[start:end] == quote` always. Full-width
+digits and letters are mapped one-to-one before matching, so offsets never shift.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+__all__ = [
+    "DEFAULT_ALIASES",
+    "Candidate",
+    "Deadline",
+    "Level",
+    "extract_forecasts",
+    "find_deadlines",
+    "find_instruments",
+    "html_to_text",
+    "parse_levels",
+]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    strategist: str | None
+    firm: str | None
+    quote: str
+    instrument: str
+    kind: str
+    target: float | None
+    target_upper: float | None
+    deadline: str | None  # ISO date
+    deadline_source: str  # stated / implied / none
+    hedge: str | None
+    start: int
+    end: int
+
+
+# --------------------------------------------------------------------------------------------- text prep
+
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FULLWIDTH.update({0x3000: 0x20, 0xFE52: 0x2E, 0x2019: 0x27, 0x2018: 0x27, 0x2013: 0x2D, 0x2014: 0x2D})
+_FULLWIDTH.update({0x201C: 0x22, 0x201D: 0x22, 0x00A0: 0x20})
+
+
+def _normalise(text: str) -> str:
+    """Same length as `text`: full-width ASCII to ASCII, curly quotes and dashes to plain ones."""
+    return text.translate(_FULLWIDTH)
+
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RE = re.compile(f"[{_CJK}]")
+
+
+def _is_cjk(ch: str) -> bool:
+    return bool(ch) and bool(_CJK_RE.match(ch))
+
+
+def html_to_text(html: str | bytes) -> str:
+    """The main text of an HTML page (trafilatura); a plain tag-stripped fallback for fragments."""
+    if isinstance(html, bytes):
+        html = html.decode("utf-8", errors="replace")
+    if not html or not html.strip():
+        return ""
+    try:
+        import trafilatura
+
+        extracted = trafilatura.extract(
+            html, include_comments=False, include_tables=False, favor_recall=True, deduplicate=False
+        )
+    except Exception:  # trafilatura raises on some malformed input; fall back below
+        extracted = None
+    if extracted and extracted.strip():
+        return extracted.strip()
+    try:
+        import lxml.html
+        from lxml_html_clean import Cleaner
+
+        tree = lxml.html.fromstring(html)
+        tree = Cleaner(scripts=True, javascript=True, style=True, comments=True).clean_html(tree)
+        text = tree.text_content()
+    except Exception:  # not parseable as HTML at all: strip anything tag-like
+        text = re.sub(r"<[^>]*>", " ", html)
+    return re.sub(r"[ \t]+", " ", re.sub(r"\n\s*\n+", "\n\n", text)).strip()
+
+
+# ---------------------------------------------------------------------------------------- sentences
+
+_ABBREV = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Inc|Corp|Co|Ltd|No|vs|etc|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+    r"|U\.S|U\.K|e\.g|i\.e|a\.m|p\.m)|\b[A-Z])\.$"
+)
+_END_CJK = "。！？!?；"
+_CLOSERS = "」』\"')]）"
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    start: int
+    end: int
+    paragraph: int
+
+
+def _split_sentences(norm: str) -> list[_Sentence]:
+    """Sentences with offsets. A line break ends a sentence unless the line wraps mid-sentence (a CJK
+    line without closing punctuation followed by CJK text, or an English line followed by lowercase)."""
+    out: list[_Sentence] = []
+    n = len(norm)
+    start = 0
+    paragraph = 0
+    i = 0
+
+    def emit(a: int, b: int) -> None:
+        while a < b and norm[a].isspace():
+            a += 1
+        while b > a and norm[b - 1].isspace():
+            b -= 1
+        # very long runs without punctuation are cut so every step stays linear
+        while b - a > 1500:
+            out.append(_Sentence(a, a + 1500, paragraph))
+            a += 1500
+        if b > a:
+            out.append(_Sentence(a, b, paragraph))
+
+    while i < n:
+        ch = norm[i]
+        if ch == "\n":
+            j = i
+            while j < n and norm[j] in " \t\r\n":
+                j += 1
+            prev = norm[i - 1] if i > 0 else ""
+            nxt = norm[j] if j < n else ""
+            cjk_wrap = (_is_cjk(prev) or prev in "，、：,:") and (_is_cjk(nxt) or nxt in "，、。：」,:")
+            en_wrap = prev.isalnum() and nxt.islower()
+            if not (cjk_wrap or en_wrap):
+                emit(start, i)
+                start = j
+                if "\n" in norm[i + 1 : j] or j >= n:
+                    paragraph += 1
+            i = j
+            continue
+        if ch in _END_CJK or (ch == ";" and (_is_cjk(norm[i - 1 : i]) or _is_cjk(norm[i + 1 : i + 2]))):
+            k = i + 1
+            while k < n and norm[k] in _CLOSERS:
+                k += 1
+            emit(start, k)
+            start = k
+            i = k
+            continue
+        if ch == "." or ch == "…":
+            k = i + 1
+            while k < n and norm[k] in _CLOSERS:
+                k += 1
+            if k < n and norm[k] in " \t" and not _ABBREV.search(norm[max(0, i - 6) : i + 1]):
+                m = k
+                while m < n and norm[m] in " \t":
+                    m += 1
+                if m < n and (
+                    norm[m].isupper() or norm[m] in "\"'(“‘" or _is_cjk(norm[m]) or norm[m].isdigit()
+                ):
+                    emit(start, k)
+                    start = m
+                    i = m
+                    continue
+        i += 1
+    emit(start, n)
+    return out
+
+
+def _clauses(norm: str, a: int, b: int) -> list[tuple[int, int]]:
+    """Clause spans of a sentence: split on commas, semicolons and dashes (not inside numbers)."""
+    spans = []
+    s = a
+    for m in re.finditer(r"[，；;]|,(?!\d{3})|\s[-–—]\s", norm[a:b]):
+        e = a + m.start()
+        if e > s:
+            spans.append((s, e))
+        s = a + m.end()
+    if b > s:
+        spans.append((s, b))
+    return spans
+
+
+# -------------------------------------------------------------------------------------- instruments
+
+DEFAULT_ALIASES: dict[str, str | None] = {
+    # Hang Seng family (longest first at match time, so "Hang Seng Tech" beats "Hang Seng")
+    "Hang Seng Index": "HSI",
+    "Hang Seng": "HSI",
+    "HSI": "HSI",
+    "恒指": "HSI",
+    "恒生指數": "HSI",
+    "恒生指数": "HSI",
+    "Hong Kong stocks": "HSI",
+    "Hong Kong shares": "HSI",
+    "Hong Kong equities": "HSI",
+    "港股": "HSI",
+    "大市": "HSI",
+    "Hang Seng Tech Index": "HSTECH",
+    "Hang Seng Technology Index": "HSTECH",
+    "Hang Seng Tech": "HSTECH",
+    "Hang Seng TECH": "HSTECH",
+    "HSTECH": "HSTECH",
+    "恒生科技指數": "HSTECH",
+    "恒生科技指数": "HSTECH",
+    "恒生科技": "HSTECH",
+    "科指": "HSTECH",
+    "HSCEI": "HSCEI",
+    "H-shares": "HSCEI",
+    "H shares": "HSCEI",
+    "H-share index": "HSCEI",
+    "Hang Seng China Enterprises Index": "HSCEI",
+    "China Enterprises Index": "HSCEI",
+    "國企指數": "HSCEI",
+    "国企指数": "HSCEI",
+    "國企股指數": "HSCEI",
+    "國指": "HSCEI",
+    "国指": "HSCEI",
+    "H股指數": "HSCEI",
+    # United States
+    "S&P 500": "GSPC",
+    "S&P500": "GSPC",
+    "S&P": "GSPC",
+    "SPX": "GSPC",
+    "Standard & Poor's 500": "GSPC",
+    "標普500": "GSPC",
+    "标普500": "GSPC",
+    "標普": "GSPC",
+    "Nasdaq Composite": "IXIC",
+    "Nasdaq": "IXIC",
+    "納指": "IXIC",
+    "纳指": "IXIC",
+    "Nasdaq-100": "NDX",
+    "Nasdaq 100": "NDX",
+    "NDX": "NDX",
+    "Nikkei 225": "N225",
+    "Nikkei": "N225",
+    "日經": "N225",
+    "日经": "N225",
+    # Commodities and crypto
+    "gold": "GC_F",
+    "spot gold": "GC_F",
+    "bullion": "GC_F",
+    "黃金": "GC_F",
+    "黄金": "GC_F",
+    "金價": "GC_F",
+    "金价": "GC_F",
+    "bitcoin": "BTC-USD",
+    "BTC": "BTC-USD",
+    "比特幣": "BTC-USD",
+    "比特币": "BTC-USD",
+    # Companies
+    "Nvidia": "NVDA",
+    "NVDA": "NVDA",
+    "英偉達": "NVDA",
+    "英伟达": "NVDA",
+    "Apple": "AAPL",
+    "AAPL": "AAPL",
+    "蘋果": "AAPL",
+    "苹果": "AAPL",
+    "Tesla": "TSLA",
+    "TSLA": "TSLA",
+    "特斯拉": "TSLA",
+    "China Mobile": "0941.HK",
+    "中國移動": "0941.HK",
+    "中国移动": "0941.HK",
+    "中移動": "0941.HK",
+    "China Telecom": "0728.HK",
+    "中國電信": "0728.HK",
+    "中国电信": "0728.HK",
+    "China Unicom": "0762.HK",
+    "中國聯通": "0762.HK",
+    "中国联通": "0762.HK",
+    "Tencent": "0700.HK",
+    "騰訊": "0700.HK",
+    "腾讯": "0700.HK",
+    "Alibaba": "9988.HK",
+    "阿里巴巴": "9988.HK",
+    # Things we do not track: a number next to them must not be given to a tracked instrument.
+    "Shanghai Composite": None,
+    "上證": None,
+    "上证": None,
+    "滬深300": None,
+    "沪深300": None,
+    "CSI 300": None,
+    "MSCI": None,
+    "Dow": None,
+    "Dow Jones": None,
+    "道指": None,
+    "Kospi": None,
+    "ASX": None,
+    "A-shares": None,
+    "ChiNext": None,
+    "深成指": None,
+    "FTSE": None,
+    "Russell 2000": None,
+    "Ethereum": None,
+    "以太坊": None,
+    "silver": None,
+    "白銀": None,
+    "oil": None,
+    "crude": None,
+    "油價": None,
+    "人民幣": None,
+    "Treasury": None,
+    "Treasuries": None,
+}
+
+_ANAPHORA = re.compile(
+    r"\b(?:the|its) (?:index|benchmark|gauge|metal|stock|shares|cryptocurrency|token|company)\b"
+    r"|指數|指数|該股|该股",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class _Mention:
+    start: int
+    end: int
+    symbol: str | None
+    alias: str
+
+
+class _AliasTable:
+    def __init__(self, extra: Mapping[str, str] | None):
+        aliases: dict[str, str | None] = dict(DEFAULT_ALIASES)
+        for alias, symbol in (extra or {}).items():
+            if alias and alias.strip():
+                aliases[alias.strip()] = symbol
+        latin, cjk = [], []
+        self.symbol_of: dict[str, str | None] = {}
+        for alias, symbol in aliases.items():
+            self.symbol_of[alias.casefold()] = symbol
+            (cjk if _CJK_RE.search(alias) else latin).append(alias)
+        parts = []
+        if latin:
+            alts = "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in sorted(latin, key=len, reverse=True))
+            parts.append(rf"(?<![\w&])(?:{alts})(?![\w&]|-\d)")
+        if cjk:
+            parts.append("|".join(re.escape(a) for a in sorted(cjk, key=len, reverse=True)))
+        self.regex = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+    def find(self, norm: str, a: int, b: int) -> list[_Mention]:
+        if self.regex is None:
+            return []
+        found = []
+        for m in self.regex.finditer(norm, a, b):
+            key = re.sub(r"\s+", " ", m.group(0)).casefold()
+            found.append(_Mention(m.start(), m.end(), self.symbol_of.get(key), m.group(0)))
+        return found
+
+
+def find_instruments(text: str, instruments: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(alias as written, symbol) for every tracked instrument named in `text`, in order."""
+    norm = _normalise(text)
+    table = _AliasTable(instruments)
+    return [(m.alias, m.symbol) for m in table.find(norm, 0, len(norm)) if m.symbol]
+
+
+# ------------------------------------------------------------------------------------------- numbers
+
+_CURRENCY = r"(?:US\$|HK\$|S\$|A\$|\$|USD\s?|HKD\s?|RMB\s?|CNY\s?|€|£)"
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_MULT = r"(?:[kK](?![a-zA-Z])|bn\b|million\b|billion\b|trillion\b|萬|万|億|亿)"
+_UNIT = (
+    r"(?:points?\b|pts?\b|-point\b|level\b|an ounce\b|per ounce\b|/oz\b|oz\b|a share\b|per share\b"
+    r"|yuan\b|dollars?\b|per\s*cent\b|percent\b|%|點(?!子)|点(?!子)|美元|港元|元|厘|安士)"
+)
+_LEVEL_RE = re.compile(
+    rf"(?P<cur>{_CURRENCY})?\s?(?P<num>{_NUMBER})\s?(?P<mult>{_MULT})?\s?(?P<unit>{_UNIT})?"
+    rf"(?:\s?(?:-|–|to|至|and|及|與)\s?(?P<cur2>{_CURRENCY})?\s?(?P<num2>{_NUMBER})\s?(?P<mult2>{_MULT})?"
+    rf"\s?(?P<unit2>{_UNIT})?)?"
+)
+
+
+@dataclass(frozen=True)
+class Level:
+    """A number as written: `value` (and `upper` for a range), percent or price, offsets in the text."""
+
+    value: float
+    upper: float | None
+    percent: bool
+    price_like: bool
+    start: int
+    end: int
+
+
+def _to_float(num: str, mult: str | None) -> float:
+    value = float(num.replace(",", ""))
+    m = (mult or "").lower()
+    if m == "k":
+        value *= 1_000
+    elif m in ("萬", "万"):
+        value *= 10_000
+    return value
+
+
+def parse_levels(text: str) -> list[Level]:
+    """Numbers in their usual forms: 23,200; 23.2k; 23,200 points; US$100,000; $100k; HK$85; 7.3 yuan;
+    2.5 per cent / 2.5%; ranges "18,000-20,000", "18,000 to 20,000", "28000至30000點".
+
+    Not levels (skipped): years, day/month counts ("50-day", "12個月"), multiples ("11.3 times"), market
+    values in million/billion/trillion, tickers and codes glued to letters ("2H", "Q2", "1H25")."""
+    norm = _normalise(text)
+    return list(_levels(norm, 0, len(norm)))
+
+
+def _levels(norm: str, a: int, b: int) -> Iterator[Level]:
+    for m in _LEVEL_RE.finditer(norm, a, b):
+        s = m.start("cur") if m.group("cur") else m.start("num")
+        e = max(m.end(g) for g in ("num", "mult", "unit", "num2", "mult2", "unit2") if m.group(g))
+        before = norm[s - 1] if s > 0 else ""
+        if before.isalpha() and not _is_cjk(before) and not m.group("cur"):
+            continue  # "Q2", "H1", "BTC2"
+        if before and (before in "-/." or before.isdigit()):
+            continue
+        num, mult, unit, cur = m.group("num"), m.group("mult"), m.group("unit"), m.group("cur")
+        num2 = m.group("num2")
+        tail_end = m.end("num2") if num2 else m.end("num")
+        after = norm[tail_end : tail_end + 12]
+        if not unit and not mult and re.match(r"[A-Za-z]", norm[m.end("num") : m.end("num") + 1]):
+            continue  # "2H", "1H25"
+        lowered_mult = (mult or "").lower()
+        if lowered_mult in ("bn", "million", "billion", "trillion", "億", "亿") or (
+            m.group("mult2") or ""
+        ).lower() in ("bn", "million", "billion", "trillion", "億", "亿"):
+            continue
+        follow = norm[m.end() : m.end() + 14].lower()
+        counter = re.match(
+            r"\s?(?:-?\s?days?\b|天|日|號|号|個月|个月|months?\b|-month|weeks?\b|-week|years?\b|-year|年|月|季"
+            r"|times\b|x\b|倍|basis|bp|bps\b|點子|個交易日|个交易日|個|个|宗|人|name|家|間|位|名|隻|次"
+            r"|sessions?\b|-session"
+            r"|trading days|percentage points?)",
+            follow,
+        )
+        if counter and (not re.match(r"\s?(?:年底|年尾|年中)", follow) or not unit):
+            continue
+        if unit is None and re.match(r"\s?(?:月|年)", after):
+            continue
+        value = _to_float(num, mult)
+        percent = bool(unit and re.match(r"per\s*cent|percent|%|厘", unit))
+        upper = None
+        if num2:
+            connector = norm[m.end("num") : m.start("num2")]
+            v2 = _to_float(num2, m.group("mult2") or mult)
+            if m.group("mult2") and not mult:
+                value = _to_float(num, m.group("mult2"))
+            unit2 = m.group("unit2")
+            percent = percent or bool(unit2 and re.match(r"per\s*cent|percent|%|厘", unit2))
+            lead = norm[max(0, s - 30) : s]
+            from_to = "to" in connector and (
+                v2 >= value * 1.5 or re.search(r"\b(?:from|by)\b(?:\s+\S+){0,2}\s*$", lead) is not None
+            )
+            if from_to:
+                # "from $169 to $204", "by $25 to $325": only the second number is a level
+                s = m.start("cur2") if m.group("cur2") else m.start("num2")
+                value, num, cur, unit = v2, num2, m.group("cur2") or cur, m.group("unit2") or unit
+                mult = m.group("mult2") or mult
+                lowered_mult = (mult or "").lower()
+            elif v2 > value and (
+                "-" in connector or "至" in connector or "to" in connector or v2 < value * 3
+            ):
+                upper = v2
+            elif re.search(r"and|及|與", connector):
+                # "X and Y" that is not a range: keep only the first number
+                e = m.end("num") + (len(unit or "") if unit else 0)
+            else:
+                e = m.end("num")
+        year_like = (
+            not cur
+            and not unit
+            and not mult
+            and upper is None
+            and re.fullmatch(r"(?:19|20)\d\d", num) is not None
+        )
+        if year_like:
+            continue
+        if upper is None and num2 and e == m.end():
+            e = m.end("num")
+        has_point_unit = bool(unit and re.match(r"point|pts?|-point|level|點|点", unit))
+        has_money = bool(cur) or bool(
+            unit
+            and re.match(r"an ounce|per ounce|/oz|oz|a share|per share|yuan|dollar|美元|港元|元|安士", unit)
+        )
+        grouped = "," in num or lowered_mult == "k" or lowered_mult in ("萬", "万")
+        price_like = not percent and (has_point_unit or has_money or grouped or value >= 1000)
+        if re.fullmatch(r"(?:19|20)\d\d", num) and not (cur or unit or mult) and upper is not None:
+            continue  # "2024-2025"
+        if not (price_like or percent):
+            continue
+        yield Level(value, upper, percent, price_like, s, e)
+
+
+# ------------------------------------------------------------------------------------------ deadlines
+
+_MONTHS = {
+    name: i
+    for i, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sept", "sep"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH_RE = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)"
+)
+_NUMWORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "nine": 9,
+    "twelve": 12, "eighteen": 18, "seven": 7, "eight": 8, "ten": 10, "eleven": 11,
+}  # fmt: skip
+_CN_DIGITS = {"一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "九": 9, "十二": 12}
+_QUARTER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "一": 1, "二": 2, "三": 3, "四": 4}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A horizon phrase: `when` is the inclusive last day (None when it needs a publication date we
+    do not have), `source` is "stated" (absolute: names a year or a date) or "implied" (relative)."""
+
+    when: date | None
+    source: str
+    start: int
+    end: int
+    phrase: str
+
+
+def _month_end(y: int, m: int) -> date:
+    return date(y, m, calendar.monthrange(y, m)[1])
+
+
+def _add_months(d: date, months: int) -> date:
+    y, m = divmod(d.month - 1 + months, 12)
+    y += d.year
+    m += 1
+    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+
+
+def _year(tok: str) -> int:
+    y = int(tok)
+    return y + 2000 if y < 100 else y
+
+
+_YR = r"(?:19|20)\d\d"
+_DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p, re.IGNORECASE), name)
+    for p, name in [
+        # absolute
+        (
+            rf"\b(?:first|1st)\s+half\s+of\s+(?P<y>{_YR})\b|\bH1\s*(?P<y2>{_YR})\b|\b1H\s?(?P<y3>\d\d(?:\d\d)?)\b",
+            "h1_abs",
+        ),
+        (
+            rf"\b(?:second|2nd)\s+half\s+of\s+(?P<y>{_YR})\b|\bH2\s*(?P<y2>{_YR})\b|\b2H\s?(?P<y3>\d\d(?:\d\d)?)\b",
+            "h2_abs",
+        ),
+        (
+            rf"\b(?:(?P<qw>first|second|third|fourth)\s+quarter|Q(?P<qn>[1-4]))\s*(?:of\s+)?(?P<y>{_YR})\b",
+            "q_abs",
+        ),
+        (rf"\b(?:by\s+|in\s+)?mid[- ](?P<y>{_YR})\b|\bmiddle\s+of\s+(?P<y2>{_YR})\b", "mid_abs"),
+        (
+            rf"\b(?:(?:end|close)[- ](?:of[- ])?(?:the[- ])?(?:year[- ])?|year[- ]end[- ]|by\s+)"
+            rf"(?P<y>{_YR})\b"
+            rf"|\b(?P<y2>{_YR})\s+year[- ]end\b",
+            "year_abs",
+        ),
+        (rf"\b(?:end[- ](?:of[- ])?)?(?P<m>{_MONTH_RE})\.?\s+(?P<y>{_YR})\b", "month_abs"),
+        (rf"\bin\s+(?P<y>{_YR})\b|\bfor\s+(?P<y2>{_YR})\b", "year_abs"),
+        (rf"(?P<y>{_YR})\s*年\s*(?P<p>底|年底|年尾|中|上半年|下半年)?", "cn_year_abs"),
+        # relative, longest first
+        (r"\b(?:in\s+)?the\s+(?P<h>first|second)\s+half\s+of\s+next\s+year\b", "half_next"),
+        (
+            r"\b(?:by\s+|at\s+|before\s+)?(?:the\s+)?(?:end|close)\s+of\s+next\s+year\b|\blate\s+next\s+year\b"
+            r"|\bnext\s+year'?s\s+end\b",
+            "next_year",
+        ),
+        (r"\b(?:by\s+)?mid[- ]next[- ]year\b|\bthe\s+middle\s+of\s+next\s+year\b", "mid_next"),
+        (
+            r"\b(?:by|before|at|until|toward|towards|through)?\s*(?:the\s+)?(?:end|close)\s+of\s+"
+            r"(?:the\s+|this\s+)?(?:\[)?(?:year|this\s+year)(?:\])?\b|\byear[- ]end\b|\byear'?s\s+end\b"
+            r"|\bend[- ]of[- ](?:the[- ])?year\b"
+            r"|\b(?:later|late)\s+this\s+year\b|\bthis\s+year\b|\bthe\s+rest\s+of\s+the\s+year\b"
+            r"|\bthe\s+later\s+part\s+of\s+the\s+year\b|\bthe\s+tail[- ]end\s+of\s+the\s+year\b",
+            "this_year",
+        ),
+        (r"\bnext\s+year\b", "next_year"),
+        (
+            r"\b(?:by\s+)?(?:the\s+)?end\s+of\s+(?:\[)?(?:the|this)\s+month(?:\])?\b|\bmonth[- ]end\b",
+            "this_month",
+        ),
+        (r"\bnext\s+month\b", "next_month"),
+        (r"\bnext\s+week\b", "next_week"),
+        (
+            r"\b(?:within|in|over|during)\s+(?:the\s+)?(?:next|coming)\s+(?P<n>\d+|[a-z]+)\s+(?P<u>months?|years?|weeks?)\b"
+            r"|\bwithin\s+(?P<n2>\d+|[a-z]+)\s+(?P<u2>months?|years?|weeks?)\b"
+            r"|\bin\s+(?P<n3>\d+|[a-z]+)\s+(?P<u3>months?|years?|weeks?)(?:'|’)?\s+time\b"
+            r"|\b(?P<n4>\d+|[a-z]+)\s+(?P<u4>months?|years?)\s+from\s+now\b"
+            r"|\b(?P<n5>\d+)-(?P<u5>month|year)\b",
+            "span",
+        ),
+        (
+            r"\b(?:in|during|by)?\s*(?:the\s+)?(?P<h>first|second)\s+half(?:\s+of\s+(?:this|the)\s+year)?\b"
+            r"|\b(?P<h2>[12])H\b|\bH(?P<h3>[12])\b",
+            "half",
+        ),
+        (
+            r"\b(?:in|by|during)?\s*(?:the\s+)?(?:end\s+of\s+)?(?:(?P<qw>first|second|third|fourth)\s+quarter|Q(?P<qn>[1-4]))\b",
+            "quarter",
+        ),
+        (
+            rf"\b(?:by|in|before|until|through|end[- ]|by\s+end[- ]|by\s+the\s+end\s+of)\s*"
+            rf"(?:early|mid|late)?[- ]?"
+            rf"(?:(?:to\s+)?(?:early|mid|late)\s+)?(?P<m>{_MONTH_RE})\b",
+            "month",
+        ),
+        # Chinese
+        (r"明年\s*(?P<p>底|年底|年尾|中|上半年|下半年|初|首季)?", "cn_next"),
+        (
+            r"(?:今年|本年)\s*(?P<p>底|年底|年尾|內|内|餘下|剩下的時間|上半年|下半年)?|年底|年尾|年內|年内|年末",
+            "cn_this",
+        ),
+        (r"(?:未來|未来|今後|今后)?\s*(?P<n>\d+|[一二兩两三四五六九]|十二)\s*個?个?月(?:內|内)?", "cn_span"),
+        (r"(?:下半年|上半年)", "cn_half"),
+        (r"下(?:個)?月|下个月", "next_month"),
+        (r"(?:本月|月底)", "this_month"),
+        (r"(?:第(?P<q>[一二三四1-4])|首)季", "cn_quarter"),
+    ]
+]
+
+
+def _number_word(tok: str) -> int | None:
+    if tok.isdigit():
+        return int(tok)
+    return _NUMWORDS.get(tok.lower())
+
+
+def _resolve(name: str, m: re.Match[str], published: date | None) -> tuple[date | None, str] | None:
+    g = m.groupdict()
+    p = published
+    if name == "h1_abs":
+        return date(_year(g["y"] or g["y2"] or g["y3"]), 6, 30), "stated"
+    if name == "h2_abs":
+        return date(_year(g["y"] or g["y2"] or g["y3"]), 12, 31), "stated"
+    if name == "q_abs":
+        q = int(g["qn"]) if g.get("qn") else _QUARTER_WORDS[g["qw"].lower()]
+        return _month_end(int(g["y"]), q * 3), "stated"
+    if name == "mid_abs":
+        return date(int(g["y"] or g["y2"]), 6, 30), "stated"
+    if name == "year_abs":
+        return date(int(g["y"] or g["y2"]), 12, 31), "stated"
+    if name == "month_abs":
+        return _month_end(int(g["y"]), _MONTHS[g["m"].lower().rstrip(".")]), "stated"
+    if name == "cn_year_abs":
+        y = int(g["y"])
+        part = g.get("p") or ""
+        if part in ("中", "上半年"):
+            return date(y, 6, 30), "stated"
+        return date(y, 12, 31), "stated"
+    # relative phrases need the publication date
+    if p is None:
+        return None, "implied"
+    if name == "half_next":
+        return (date(p.year + 1, 6, 30) if g["h"].lower() == "first" else date(p.year + 1, 12, 31)), "implied"
+    if name == "next_year":
+        return date(p.year + 1, 12, 31), "implied"
+    if name == "mid_next":
+        return date(p.year + 1, 6, 30), "implied"
+    if name == "this_year":
+        return date(p.year, 12, 31), "implied"
+    if name == "this_month":
+        return _month_end(p.year, p.month), "implied"
+    if name == "next_month":
+        nm = _add_months(date(p.year, p.month, 1), 1)
+        return _month_end(nm.year, nm.month), "implied"
+    if name == "next_week":
+        return date.fromordinal(p.toordinal() + 7), "implied"
+    if name == "span":
+        n = next((g[k] for k in ("n", "n2", "n3", "n4", "n5") if g.get(k)), None)
+        u = next((g[k] for k in ("u", "u2", "u3", "u4", "u5") if g.get(k)), "")
+        count = _number_word(n or "")
+        if not count:
+            return None
+        u = u.lower()
+        if u.startswith("week"):
+            return date.fromordinal(p.toordinal() + 7 * count), "implied"
+        return _add_months(p, count * (12 if u.startswith("year") else 1)), "implied"
+    if name == "half":
+        first = (g.get("h") or "").lower() == "first" or g.get("h2") == "1" or g.get("h3") == "1"
+        end = date(p.year, 6, 30) if first else date(p.year, 12, 31)
+        if end < p:
+            end = date(end.year + 1, end.month, end.day)
+        return end, "implied"
+    if name == "quarter":
+        q = int(g["qn"]) if g.get("qn") else _QUARTER_WORDS[g["qw"].lower()]
+        end = _month_end(p.year, q * 3)
+        if end < p:
+            end = _month_end(p.year + 1, q * 3)
+        return end, "implied"
+    if name == "month":
+        month = _MONTHS[g["m"].lower()]
+        end = _month_end(p.year, month)
+        if end < p:
+            end = _month_end(p.year + 1, month)
+        return end, "implied"
+    if name == "cn_next":
+        part = g.get("p") or ""
+        if part in ("中", "上半年"):
+            return date(p.year + 1, 6, 30), "implied"
+        if part in ("初", "首季"):
+            return date(p.year + 1, 3, 31), "implied"
+        return date(p.year + 1, 12, 31), "implied"
+    if name == "cn_this":
+        part = g.get("p") or ""
+        if part == "上半年":
+            return date(p.year, 6, 30), "implied"
+        return date(p.year, 12, 31), "implied"
+    if name == "cn_span":
+        tok = g["n"]
+        count = int(tok) if tok.isdigit() else _CN_DIGITS.get(tok)
+        if not count or count > 120:
+            return None
+        return _add_months(p, count), "implied"
+    if name == "cn_half":
+        first = m.group(0).startswith("上")
+        end = date(p.year, 6, 30) if first else date(p.year, 12, 31)
+        if end < p:
+            end = date(end.year + 1, end.month, end.day)
+        return end, "implied"
+    if name == "cn_quarter":
+        tok = g.get("q") or "1"
+        q = int(tok) if tok.isdigit() else _QUARTER_WORDS[tok]
+        end = _month_end(p.year, q * 3)
+        if end < p:
+            end = _month_end(p.year + 1, q * 3)
+        return end, "implied"
+    return None
+
+
+def _deadlines(norm: str, a: int, b: int, published: date | None) -> list[Deadline]:
+    probe = norm.replace("[", " ").replace("]", " ")  # "by the end of [this month]"
+    found: list[Deadline] = []
+    taken: list[tuple[int, int]] = []
+    for regex, name in _DEADLINE_RULES:
+        for m in regex.finditer(probe, a, b):
+            s, e = m.start(), m.end()
+            while s < e and probe[s].isspace():
+                s += 1
+            if e <= s or any(s < te and ts < e for ts, te in taken):
+                continue
+            if (
+                name == "month"
+                and m.group("m") == "May"
+                and not re.match(r"(?i)(?:by|in|end|before|until)", m.group(0))
+            ):
+                continue
+            if name == "month" and m.group("m").lower() == "may" and m.group("m") != "May":
+                continue  # the modal "may"
+            if name == "month" and m.group(0).strip().lower() == m.group("m").lower():
+                continue  # a bare month name is not a horizon
+            if name in ("cn_this", "cn_next") and re.match(r"以來|以来|至今|初至今", norm[e : e + 3]):
+                continue
+            resolved = _resolve(name, m, published)
+            if resolved is None:
+                continue
+            when, source = resolved
+            taken.append((s, e))
+            found.append(Deadline(when, source, s, e, norm[s:e]))
+    found.sort(key=lambda d: d.start)
+    return found
+
+
+def find_deadlines(text: str, published: date | None = None) -> list[Deadline]:
+    """Every horizon phrase in `text`, resolved against `published` (see the module grammar)."""
+    norm = _normalise(text)
+    return _deadlines(norm, 0, len(norm), published)
+
+
+# -------------------------------------------------------------------------------------------- hedges
+
+_HEDGE_EN = re.compile(
+    r"\b(?:will|would|could|may|might|should|shall|can\s+still|expects?|expected|expecting|expectations?"
+    r"|sees|see|seeing|forecasts?|forecasting|forecasted|predicts?|predicted|predicting|predictions?"
+    r"|projects?|projected|projecting|projections?|anticipates?|anticipated|anticipating|estimates?|estimated"
+    r"|targets?|targeting|likely|unlikely|poised|set\s+to|on\s+track|(?:is|are|'s)\s+headed|looking\s+at"
+    r"|believes?|calls?\s+for|at\s+(?:the\s+)?risk\s+of|(?:is|are)\s+going\s+to|outlook|bullish|bearish"
+    r"|stuck\s+to|reiterated)\b|'ll\b",
+    re.IGNORECASE,
+)
+_HEDGE_CN = re.compile(
+    r"預計|预计|預期|预期|料|估計|估计|相信|認為|认为|目標|目标|預測|预测|可望|有望|看好|看淡|上望|下望|挑戰|挑战"
+    r"|可見|可升|應該|应该|將|将|會|会|或|下站看|向下看|審慎|审慎"
+)
+_PAST_CLAUSE = re.compile(
+    r"\b(?:yesterday|last\s+(?:week|month|year|Friday|Monday|Tuesday|Wednesday|Thursday)|ago|earlier\s+this"
+    r"|rose|fell|climbed|jumped|gained|added|dropped|slid|slumped|surged|soared|tumbled|closed|finished|ended"
+    r"|rallied|rebounded|advanced|declined|lost|was\s+driven|were\s+driven|has\s+risen|has\s+fallen|had\s+been"
+    r"|hit\s+a\s+record|reached\s+a|so\s+far\s+this\s+year|year-to-date\s+(?:gain|rise))\b"
+    r"|昨|上周|上週|上星期|過去|过去|以來|以来|早前|早先|曾|收市|收報|收报|高見|低見|觸及|触及|年初至今",
+    re.IGNORECASE,
+)
+_FUTURE_IN_CLAUSE = re.compile(
+    r"\b(?:will|would|could|may|might|expects?|sees|forecasts?|predicts?|target|likely)\b|預計|预计|料|目標|目标|有望|可望",
+    re.IGNORECASE,
+)
+
+
+def _hedge_position(norm: str, a: int, b: int) -> int:
+    m = _HEDGE_EN.search(norm, a, b)
+    c = _HEDGE_CN.search(norm, a, b)
+    return min(x.start() for x in (m, c) if x) if (m or c) else b
+
+
+def _hedge(norm: str, a: int, b: int) -> str | None:
+    m = _HEDGE_EN.search(norm, a, b)
+    c = _HEDGE_CN.search(norm, a, b)
+    if m and (not c or m.start() <= c.start()):
+        return re.sub(r"\s+", " ", m.group(0)).lower().lstrip("'")
+    if c:
+        return c.group(0)
+    return None
+
+
+# ---------------------------------------------------------------------------------------- kinds / cues
+
+_CUE_RE = re.compile(
+    r"(?P<below>\bbelow\b|\bunder\b|\bnot\s+(?:top|exceed)|won't\s+top|\bcap(?:ped)?\s+at|\bbear\s+case|最熊|最悲觀|最悲观|跌穿)"
+    r"|(?P<reach>可達|可达|highest\s+target|\bhigh\s+of|\bpeak\s+of|\bhit(?:s|ting)?\b|\breach(?:es|ing)?\b|\btouch(?:es|ing)?\b"
+    r"|\b(?:climb|rise|rising|surge|jump|rally|soar|advance|advancing|move|moving|head|heading|go|fall|falling|drop"
+    r"|dropping|decline|slide|sink|collapse|collapsing|tumble|dip|plunge|slip|return|rebound|recover)s?\s+(?:to|toward|towards)\b"
+    r"|\b(?:higher|lower)\s+to\b|\btumble\b|\breclaim(?:s|ing)?\b|\bretake|\bregain|\btest(?:s|ing)?\b"
+    r"|\btoward(?:s)?\b|\bup\s+to\b|\bas\s+(?:high|low)\s+as\b|\bbreak\s+(?:above|through)|\bsurpass|\btop(?:ping)?\b"
+    r"|\bexceed(?:ing)?\b|\blooking\s+at\b|\bbringing\s+it\s+to|\bfalling\s+to"
+    r"|升至|升上|重上|挑戰|挑战|反彈至|反弹至|下站看|向下看|跌至|上望|下望|下試|下试|可見|可见|升穿|突破|(?<![年月])上(?=\s?\d))"
+    r"|(?P<above>\btarget(?:s|ed)?\b|\bforecast\b|\bprojection\b|\bprediction\b|\bestimate\b|\bend\s+the\s+year\s+at"
+    r"|\bfinish\s+the\s+year\s+at|\bend\s+at\b|\btrade\s+around|\bsees?\s+the\s+.{1,30}?\bat\b|目標|目标|預測|预测|基準|基准|看(?=\s?\d))"
+    r"|(?P<manual>consolidat\w*|整固|區間上落|横行|橫行)",
+    re.IGNORECASE,
+)
+_AFTER_MANUAL = re.compile(
+    r"\s*(?:點|点|points?)?\s*(?:附近)?\s*(?:作出整固|整固|橫行|横行|consolidat)", re.IGNORECASE
+)
+_AFTER_TARGET = re.compile(
+    r"\s*(?:(?:a\s+share|per\s+share)\s+)?(?:price\s+)?target\b|\s*(?:點|点)?\s*(?:目標|目标)", re.IGNORECASE
+)
+_BULL_BEAR = re.compile(
+    r"(?P<bull>最牛|最樂觀|最乐观|bull\s+case)|(?P<bear>最熊|最悲觀|最悲观|bear\s+case)", re.IGNORECASE
+)
+_EXCLUDE_BEFORE = re.compile(
+    r"\bfrom\s+(?:\S+\s+){0,4}(?:target|forecast|estimate|call)\s+of\s*$|(?:\bfrom\b|close\s+of|closed\s+at|closing|record\s+close|record\s+high|finished|currently|trading\s+(?:at|around)"
+    r"|is\s+trading|press\s+time|price\s+of|previous|earlier|up\s+from|\blows?\b|low\s+of|average\s+(?:target|of)"
+    r"|\bby\b|從|从|由|較|较|收市|收報|收报|報(?!告)|高見|低見|觸及|触及|早前|早先|年初的|加)\w*(?:\s*[^\s\d]+){0,2}?\s*$",
+    re.IGNORECASE,
+)
+_MOVE_UP = re.compile(
+    r"\b(?:rise|rises|rising|gain|gains|rally|jump|climb|surge|soar|advance|upside|increase)\b|升|漲|涨",
+    re.IGNORECASE,
+)
+_MOVE_DOWN = re.compile(
+    r"\b(?:fall|falls|falling|drop|drops|decline|declines|slump|slide|correction|pullback|pull-back|loss|losses"
+    r"|downside|plunge|tumble|crash|sell-?off|drawdown)\b|跌|回調|回调",
+    re.IGNORECASE,
+)
+_IMPLIED_MOVE = re.compile(
+    r"impl(?:y|ies|ying)|represent|meaning|suggest|潛在|潜在|即|potential", re.IGNORECASE
+)
+_DIR_UP = re.compile(
+    r"\b(?:rise|rises|rising|climb|climbs|gain|gains|rally|rallies|rebound|higher|upward|upwards|uptrend|surge|soar"
+    r"|advance|trend\s+higher|move\s+higher|outperform|recover|recovery|upside)\b|向上|上升|升浪|反彈|反弹|看好|強勢|强势",
+    re.IGNORECASE,
+)
+_DIR_DOWN = re.compile(
+    r"\b(?:fall|falls|falling|decline|declines|drop|drops|slump|lower|downward|downside|correction|pullback|sell-?off"
+    r"|selloff|tumble|crash|underperform|weaken|weaker)\b|下跌|回調|回调|看淡|偏淡|弱勢|弱势",
+    re.IGNORECASE,
+)
+_QUALITATIVE = re.compile(
+    r"\b(?:record\s+highs?|new\s+highs?|all-time\s+highs?|consolidat\w*|range-bound|sideways|volatile|stall|unlikely"
+    r"|cap\b|limited|(?:under|out)?perform\w*|strong(?:ly)?|weak(?:ly|ness)?)|整固|反覆|反复|橫行|横行|偏淡|審慎|审慎|樂觀|乐观|悲觀|悲观",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:unlikely|not|no|won't|cannot|can't|never)\b|不會|不会|難以|难以", re.IGNORECASE)
+
+
+# ------------------------------------------------------------------------------------------ speakers
+
+_TITLE_WORDS = (
+    r"(?i:strategists?|analysts?|economists?|director|officer|head|manager|president|chairman|chairwoman|CIO|CEO"
+    r"|partner|specialist|investor|trader|founder|adviser|advisor|researcher|commentator|executive|portfolio\s+manager"
+    r"|fund\s+manager|chief)"
+)
+_TITLE_NAME_WORDS = (
+    r"(?i:strategists?|analysts?|economists?|director|officer|head|manager|specialist|researcher|commentator"
+    r"|portfolio\s+manager|fund\s+manager)"
+)
+_NAME = (
+    r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?"
+    r"(?:\s+(?:van\s+der|van|de|da|von|al)\s+[A-Z][a-z]+|\s+[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?){1,2}"
+)
+_FIRM_SUFFIX = (
+    r"(?:Securities(?:\s+International)?(?:\s+\(HK\))?|Sachs|Capital(?:\s+Markets)?|Bank|Group|International|Research"
+    r"|Partners|Advisors|Advisers|Asset\s+Management|Fund\s+Management|Wealth\s+Management|Management|Markets"
+    r"|Investments|Financial(?:\s+International)?|Chartered|Stanley|Strategy|Global\s+Advisors|Invest|Insights)"
+    r"(?:\s+(?:Group\s+)?(?:Inc|Ltd|Corp|Co|LLC|AG|Plc|SA)\.?)?"
+)
+_KNOWN_FIRMS = (
+    r"Goldman\s+Sachs|Morgan\s+Stanley|JPMorgan(?:\s+Chase)?|J\.P\.\s+Morgan|Citi(?:group|bank)?|UBS|HSBC|BofA"
+    r"|Bank\s+of\s+America|Wedbush(?:\s+Securities)?|Standard\s+Chartered|Fidelity(?:\s+International)?|Nomura|CLSA"
+    r"|Jefferies|Barclays|Deutsche\s+Bank|Truist(?:\s+Securities)?|Piper\s+Sandler|Fundstrat|Wells\s+Fargo|Bernstein"
+    r"|Macquarie|BlackRock|Loop\s+Capital|Independent\s+Strategy|BOCOM\s+International|BOC\s+International|DBS"
+    r"|Everbright\s+Securities\s+International|Zhongtai\s+Financial\s+International"
+)
+_FIRM = (
+    rf"(?:(?:{_KNOWN_FIRMS})(?:\s+{_FIRM_SUFFIX})?"
+    rf"|(?:[A-Z][\w&.'-]*\s+(?:(?:of|and|&)\s+)?){{0,4}}{_FIRM_SUFFIX})"
+)
+_SPEECH_EN = (
+    r"(?:said|says|say|told|tells|wrote|writes|noted|notes|added|adds|warned|warns|expects?|expected|predicts?|predicted"
+    r"|forecasts?|sees|saw|believes?|thinks?|estimated|estimates|projected|projects|anticipated|anticipates|stated|states"
+    r"|pointed\s+out|argued|argues|explained|cautioned|cautions|reiterated|remarked|agrees|observed|highlighted"
+    r"|drew\s+attention)"
+)
+_FIRM_RE = re.compile(_FIRM)
+_PERSON_PATTERNS = [
+    # "Alvin Ngan, a strategist at Zhongtai Financial International"
+    re.compile(
+        rf"(?P<name>{_NAME}),\s+(?:(?:a|an|the)\s+)?(?:[\w.'-]+\s+){{0,6}}?{_TITLE_WORDS}"
+        rf"(?:\s+[\w.'-]+){{0,4}}?\s+(?:at|of|with|from)\s+(?P<firm>{_FIRM}|the\s+(?:firm|bank|company|broker))"
+    ),
+    # "Kimmy Tong, Everbright Securities International's global and Fx market strategist"
+    re.compile(rf"(?P<name>{_NAME}),\s+(?P<firm>{_FIRM})(?:'s|')\s+(?:[\w.'-]+\s+){{0,6}}?{_TITLE_WORDS}"),
+    # "Piper Sandler's head market specialist Craig Johnson", "Standard Chartered's Geoffrey Kendrick"
+    re.compile(
+        rf"(?P<firm>{_FIRM})(?:'s|')\s+(?:\([^)]{{0,20}}\)\s+)?(?:(?:[\w.'-]+\s+){{0,5}}?{_TITLE_WORDS}\s+)?(?P<name>{_NAME})"
+    ),
+    # "Morgan Stanley Chief U.S. Equity Strategist Mike Wilson", "Wedbush analysts led by Dan Ives"
+    re.compile(
+        rf"(?:(?P<firm>{_FIRM})\s+)?(?:[\w.'-]+\s+){{0,4}}?{_TITLE_NAME_WORDS}(?:,?\s+led\s+by)?\s+(?P<name>{_NAME})"
+    ),
+    # "Daniel Ives of Wedbush Securities"
+    re.compile(rf"(?P<name>{_NAME})\s+of\s+(?P<firm>{_FIRM})"),
+    # "said Ken Chen", "according to David Roche"
+    re.compile(rf"\b(?:said|says|(?i:according)\s+to|told\s+by)\s+(?P<name>{_NAME})"),
+    # "Scott Rubner sees", "Chen Weicong stated"
+    re.compile(rf"(?P<name>{_NAME})\s+(?:also\s+|now\s+|still\s+)?{_SPEECH_EN}\b"),
+]
+_NOT_NAMES = re.compile(
+    r"^(?:Hang|Hong\s+Kong|Goldman|Morgan|Standard|Bank|Wall|Federal|White|New|United|South|North|China|Chinese|Vice"
+    r"|President|Donald|Fed|Treasury|Bloomberg|Reuters|Nasdaq|Apple|Tesla|Nvidia|Bitcoin|Gold|The|This|That|His|Her"
+    r"|Their|Its|Our|Asia|Asian|Europe|Mainland|Last|Next|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+    r"|January|February|March|April|May|June|July|August|September|October|November|December|Street|Visible|Market"
+    r"|Markets|Meanwhile|However|Historically|Seasonal|Looking|Given|Despite|Judging|According|Finally|Cumulatively"
+    r"|Considering|Recently|Still|Chief|Head|Senior|Analyst|Analysts|Strategist|Strategists|Research|Global|Regional)\b"
+)
+_GENERIC_SUBJECT = re.compile(
+    r"\b(?:many|some|most|other|several)\s+(?:analysts|strategists|economists|investors|traders|observers|experts)\b"
+    r"|\banalysts\s+(?:say|said|expect|believe|see|predict|warn)|\bthe\s+average\s+"
+    r"|\bconsensus\b|\bmedian\b|市場人士|业界人士|業界人士|證券業人士|证券业人士|分析師普遍|分析师普遍|市場普遍|市场普遍",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(
+    r"\b(?:he|she|his|her|I|we|the\s+(?:strategist|analyst|analysts|economist)|the\s+firm's\s+[\w\s.]{0,40}?strategist)\b"
+    r"|^\s*['\"]|他|她|其個人|其个人",
+)
+_FIRM_ANAPHORA = re.compile(r"\b(?:the|this)\s+(?:firm|bank|broker|house)\b|該行|该行|該公司|该公司")
+_EN_FIRM_SPEAKER = re.compile(
+    rf"\b(?i:according)\s+to\s+(?P<f1>{_FIRM})|\b(?:prediction|forecast|call|note|report)\s+(?:from|by)\s+(?P<f2>{_FIRM})"
+    rf"|(?P<f3>{_FIRM})\s+(?:also\s+)?(?:expects?|predicts?|forecasts?|sees|said|says|projects|estimates|raised|cut"
+    rf"|lifted|bumped|set|maintains?|kept|keeps|believes)\b"
+)
+
+_CN_TITLES = (
+    r"(?:首席策略師|首席策略师|策略師|策略师|分析師|分析师|經濟師|经济师|投資總監|投资总监|總監|总监|主管|董事|主席|總裁|总裁"
+    r"|經理|经理|顧問|顾问|研究員|研究员|合夥人|合伙人|創辦人|创办人)"
+)
+_CN_VERBS = (
+    r"(?:表示|認為|认为|稱|称|指出|指|預計|预计|預期|预期|明言|相信|估計|估计|料|說|说|提到|補充|补充|強調|强调|坦言|直言"
+    r"|建議|建议|又|亦|則|则|周中|週中|分析|看好|看淡)"
+)
+_CN_PERSON = re.compile(rf"{_CN_TITLES}\s?(?P<name>[{_CJK}]{{2,3}}?)(?={_CN_VERBS})")
+_CN_BYLINE = re.compile(rf"《(?P<org>[^《》]{{0,40}}?){_CN_TITLES}\s*(?P<name>(?:[{_CJK}]\s*){{2,3}})》")
+_CN_KNOWN_FIRMS = (
+    r"摩根士丹利|大摩|小摩|摩根大通|高盛|花旗銀行|花旗|滙豐私人銀行|滙豐環球投資研究|滙豐|汇丰|渣打|瑞銀|瑞银|美銀|美银|中金|星展"
+    r"|野村|東亞銀行|东亚银行|光大證券國際|光大证券国际|中泰國際|中泰国际|耀才證券|耀才证券|富途證券|富途证券|建銀國際|建银国际"
+    r"|華贏東方證券|华赢东方证券|信誠證券投資服務|交銀國際|交银国际|中銀國際|中银国际|招銀國際|招银国际"
+)
+_CN_FIRM_GENERIC = (
+    rf"[{_CJK}]{{2,6}}?"
+    r"(?:證券國際|证券国际|證券|证券|銀行|银行|國際|国际|資本|资本|基金|資產管理|资产管理|金融)"
+)
+_CN_FIRM_SPEAKER = re.compile(
+    rf"(?P<firm>{_CN_KNOWN_FIRMS}|{_CN_FIRM_GENERIC})(?:亦|昨|今|則|则|也|繼續|继续)?"
+    r"(?=恒指|恒生|港股|國指|国指|科指|預期|预期|預計|预计|表示|認為|认为|發布|发布|發表|发表|指|料|看好|看淡|給予|给予|對|对|將|将|以|為|为|把脈|把脉|明年|今年)"
+)
+
+
+@dataclass
+class _Person:
+    name: str
+    firm: str | None
+
+
+@dataclass
+class _Speakers:
+    people: list[_Person] = field(default_factory=list)
+    last_person: _Person | None = None
+    last_firm: str | None = None
+    byline: _Person | None = None
+
+    def register(self, name: str, firm: str | None) -> _Person:
+        name = re.sub(r"\s+", " ", name).strip()
+        for p in self.people:
+            if p.name == name:
+                if firm and not p.firm:
+                    p.firm = firm
+                return p
+        person = _Person(name, firm)
+        self.people.append(person)
+        return person
+
+    def lookup(self, sentence: str) -> _Person | None:
+        """The first registered person named in the sentence, by full name or surname (English: last word,
+        as in 'Mr Ng' or 'Kendrick'; Chinese: the full name)."""
+        best: tuple[int, _Person] | None = None
+        for p in self.people:
+            keys = [p.name]
+            if not _CJK_RE.search(p.name):
+                keys.append(p.name.split()[-1])
+                keys.append(p.name.split()[0])  # Chinese order: "Hong Hao" -> "Hong"
+            for key in keys:
+                pattern = re.escape(key) if _CJK_RE.search(key) else rf"\b{re.escape(key)}\b"
+                m = re.search(pattern, sentence)
+                if m and (best is None or m.start() < best[0]):
+                    best = (m.start(), p)
+        return best[1] if best else None
+
+
+def _clean_firm(firm: str | None) -> str | None:
+    if not firm:
+        return None
+    firm = re.sub(r"\s+", " ", firm).strip(" ,.'")
+    firm = re.sub(r"(?:'s|')$", "", firm)
+    if re.fullmatch(r"the (?:firm|bank|company|broker)", firm, re.IGNORECASE):
+        return None
+    return firm or None
+
+
+def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[int, _Person, bool]]:
+    """(position, person, spoke) for people introduced in this sentence; `spoke` when a speech or title
+    pattern ties them to the claim."""
+    sent = norm[a:b]
+    found: list[tuple[int, _Person, bool]] = []
+    for i, pattern in enumerate(_PERSON_PATTERNS):
+        for m in pattern.finditer(sent):
+            name = m.group("name")
+            if _NOT_NAMES.match(name) or _FIRM_RE.fullmatch(name):
+                continue
+            name = re.sub(r"\s+(?:said|says|of|at|and)$", "", name)
+            honorific = re.match(r"(?:Mr|Mrs|Ms|Dr|Prof)\.?\s+(\S+)$", name)
+            if honorific:
+                known = speakers.lookup(honorific.group(1))
+                if known is not None:
+                    found.append((m.start(), known, True))
+                    continue
+                name = honorific.group(1)
+            firm = _clean_firm(m.groupdict().get("firm"))
+            if firm is None:
+                nearby = list(_FIRM_RE.finditer(sent, max(0, m.start("name") - 60), m.start("name")))
+                firm = _clean_firm(nearby[-1].group(0)) if nearby else None
+            person = speakers.register(name, firm or None)
+            if person.firm is None and i in (0, 2):
+                person.firm = speakers.last_firm
+            found.append((m.start(), person, True))
+    for m in _CN_PERSON.finditer(sent):
+        before = sent[max(0, m.start() - 24) : m.start()]
+        firm_m = None
+        for fm in re.finditer(rf"{_CN_KNOWN_FIRMS}|{_CN_FIRM_GENERIC}", before):
+            firm_m = fm
+        firm = firm_m.group(0) if firm_m else speakers.last_firm
+        person = speakers.register(m.group("name"), firm)
+        found.append((m.start(), person, True))
+    found.sort(key=lambda t: t[0])
+    return found
+
+
+def _speaker(norm: str, a: int, b: int, speakers: _Speakers, previous: tuple[str | None, str | None] | None):
+    """Who makes the claims in norm[a:b]: (strategist, firm), or None when nobody can be named."""
+    sent = norm[a:b]
+    if _GENERIC_SUBJECT.search(sent):
+        return None
+    people = _find_people(norm, a, b, speakers)
+    firm_here = None
+    for m in re.finditer(rf"{_KNOWN_FIRMS}|{_CN_KNOWN_FIRMS}", sent):
+        firm_here = m.group(0)
+        break
+    if people:
+        person = people[0][1]
+        speakers.last_person = person
+        if person.firm:
+            speakers.last_firm = person.firm
+        return person.name, person.firm
+    known = speakers.lookup(sent)
+    if known is not None:
+        speakers.last_person = known
+        return known.name, known.firm
+    firm_speaker = _EN_FIRM_SPEAKER.search(sent)
+    if firm_speaker:
+        firm = _clean_firm(next(g for g in firm_speaker.groups() if g))
+        if firm:
+            speakers.last_firm = firm
+            return None, firm
+    cn_firm = _CN_FIRM_SPEAKER.search(sent)
+    if cn_firm and not re.match(r"[有的業业]", cn_firm.group("firm")):
+        speakers.last_firm = cn_firm.group("firm")
+        return None, cn_firm.group("firm")
+    if _FIRM_ANAPHORA.search(sent) and speakers.last_firm:
+        return None, speakers.last_firm
+    if firm_here:
+        speakers.last_firm = firm_here
+    if _PRONOUN.search(sent) and speakers.last_person:
+        return speakers.last_person.name, speakers.last_person.firm
+    if previous is not None:
+        return previous
+    if speakers.byline:
+        return speakers.byline.name, speakers.byline.firm
+    return None
+
+
+# ------------------------------------------------------------------------------------------- claims
+
+
+@dataclass(frozen=True)
+class _Claim:
+    instrument: str
+    kind: str
+    target: float | None
+    target_upper: float | None
+    deadline: Deadline | None
+    position: int
+
+
+def _clause_of(clauses: list[tuple[int, int]], pos: int) -> tuple[int, int]:
+    for c in clauses:
+        if c[0] <= pos < c[1]:
+            return c
+    return clauses[-1] if clauses else (pos, pos)
+
+
+def _instrument_for(
+    pos: int, clause: tuple[int, int], mentions: list[_Mention], carried: str | None
+) -> str | None:
+    preceding = [m for m in mentions if m.end <= pos]
+    in_clause_before = [m for m in preceding if m.start >= clause[0]]
+    if in_clause_before:
+        return in_clause_before[-1].symbol
+    following = [m for m in mentions if m.start >= pos and m.start < clause[1]]
+    if following:
+        return following[0].symbol
+    if preceding:
+        return preceding[-1].symbol
+    if mentions:
+        return None  # the sentence is about something else
+    return carried
+
+
+def _deadline_for(pos: int, clause: tuple[int, int], deadlines: list[Deadline], cjk: bool, single: bool):
+    in_clause = [d for d in deadlines if clause[0] <= d.start < clause[1]]
+    before = [d for d in in_clause if d.end <= pos]
+    after = [d for d in in_clause if d.start >= pos]
+    order = (before[-1:] + after[:1]) if cjk else (after[:1] + before[-1:])
+    if order:
+        return order[0]
+    if single and deadlines:
+        return deadlines[0]
+    preceding = [d for d in deadlines if d.end <= pos]
+    return preceding[-1] if preceding else None
+
+
+def _kind_for(norm: str, level: Level, cue_from: int, sentence_start: int) -> str | None:
+    window = norm[cue_from : level.start]
+    cues = list(_CUE_RE.finditer(window))
+    if not cues:
+        cues = list(_CUE_RE.finditer(norm[sentence_start : level.start]))
+    bull_bear = _BULL_BEAR.search(norm[cue_from : level.start]) or _BULL_BEAR.search(
+        norm[max(sentence_start, level.start - 30) : level.start]
+    )
+    if level.upper is not None:
+        return "range"
+    kind = "reach"
+    if cues:
+        last = max(cues, key=lambda m: (m.end(), m.end() - m.start()))
+        kind = {"below": "close_below", "reach": "reach", "above": "close_above", "manual": "manual"}[
+            last.lastgroup
+        ]
+    if bull_bear and bull_bear.lastgroup == "bear" and kind in ("close_above", "reach"):
+        kind = "close_below" if kind == "close_above" else kind
+    return kind
+
+
+def _claims_in(
+    norm: str,
+    a: int,
+    b: int,
+    mentions: list[_Mention],
+    deadlines: list[Deadline],
+    carried: str | None,
+) -> list[_Claim]:
+    clauses = _clauses(norm, a, b)
+    cjk = bool(_CJK_RE.search(norm[a:b]))
+    levels = list(_levels(norm, a, b))
+    claims: list[_Claim] = []
+    last_target_end = a
+    numeric_count = 0
+    for level in levels:
+        clause = _clause_of(clauses, level.start)
+        clause_text = norm[clause[0] : clause[1]]
+        if _PAST_CLAUSE.search(clause_text) and not _FUTURE_IN_CLAUSE.search(clause_text):
+            continue
+        if _EXCLUDE_BEFORE.search(norm[max(a, level.start - 28) : level.start]):
+            continue
+        if re.match(r"\s*(?:點|点)?\s*加", norm[level.end : level.end + 3]):
+            continue  # "1546點加25918點": arithmetic, not a level
+        if (
+            re.match(r"\s*(?:to|至)\s*(?:US\$|HK\$|\$)?\d", norm[level.end : level.end + 8])
+            and level.upper is None
+        ) and (level.percent or re.search(r"\bby\s*$", norm[max(a, level.start - 8) : level.start])):
+            continue  # "by $25 to $325", "surge by 30% to $2,000": the move is implied by the target
+        instrument = _instrument_for(level.start, clause, mentions, carried)
+        if instrument is None:
+            continue
+        if level.percent:
+            ctx_before = norm[max(clause[0], level.start - 40) : level.start]
+            ctx_after = norm[level.end : min(clause[1], level.end + 25)]
+            if _IMPLIED_MOVE.search(ctx_before):
+                continue
+            if re.match(r"\s*,?\s*(?:to|至)\s*(?:US\$|HK\$|\$)?\d", norm[level.end : level.end + 20]):
+                continue
+            down = _MOVE_DOWN.search(ctx_before[-30:]) or _MOVE_DOWN.search(ctx_after)
+            up = _MOVE_UP.search(ctx_before[-30:]) or _MOVE_UP.search(ctx_after)
+            if not (up or down) or level.upper is not None:
+                continue
+            sign = -1.0 if down and not (up and up.start() > (down.start() if down else 0)) else 1.0
+            if down and up:
+                sign = -1.0 if _MOVE_DOWN.search(ctx_after) or not _MOVE_UP.search(ctx_after) else 1.0
+            if level.value <= 0 or level.value >= 100:
+                continue
+            deadline = _deadline_for(level.start, clause, deadlines, cjk, len(levels) == 1)
+            claims.append(_Claim(instrument, "move_pct", sign * level.value, None, deadline, level.start))
+            numeric_count += 1
+            continue
+        kind = _kind_for(norm, level, last_target_end, a)
+        last_target_end = level.end
+        after_level = norm[level.end : min(b, level.end + 16)]
+        if _AFTER_MANUAL.match(after_level):
+            kind = "manual"
+        elif kind == "reach" and _AFTER_TARGET.match(after_level):
+            kind = "close_above"
+        if kind is None:
+            continue
+        if kind == "reach" and _NEGATION.search(norm[clause[0] : level.start]):
+            kind = "close_below"  # "cannot be expected to exceed 30,000"
+        deadline = _deadline_for(level.start, clause, deadlines, cjk, len(levels) == 1)
+        if kind == "manual":
+            claims.append(_Claim(instrument, "manual", None, None, deadline, level.start))
+            continue
+        if level.value <= 0:
+            continue
+        claims.append(_Claim(instrument, kind, level.value, level.upper, deadline, level.start))
+        numeric_count += 1
+    # qualitative claims: instruments with no numeric claim in this sentence
+    numeric_symbols = {c.instrument for c in claims}
+    symbols: list[tuple[str, int]] = []
+    for m in mentions:
+        if m.symbol and m.symbol not in numeric_symbols and m.symbol not in [s for s, _ in symbols]:
+            symbols.append((m.symbol, m.start))
+    if not mentions and carried and not claims and _ANAPHORA.search(norm[a:b]):
+        symbols.append((carried, a))
+    if levels:
+        symbols = []  # a sentence with numbers is judged on its numbers only
+    hedge_at = _hedge_position(norm, a, b)
+    for symbol, pos in symbols:
+        clause = _clause_of(clauses, pos)
+        clause_text = norm[clause[0] : clause[1]]
+        scope = norm[max(a, hedge_at) : b]
+        if _PAST_CLAUSE.search(clause_text) and not _FUTURE_IN_CLAUSE.search(clause_text):
+            continue
+        qual = _QUALITATIVE.search(scope)
+        up = _DIR_UP.search(scope)
+        down = _DIR_DOWN.search(scope)
+        if not (qual or up or down):
+            continue
+        if qual or (up and down) or _NEGATION.search(norm[max(a, hedge_at - 12) : b]):
+            kind = "manual"
+        else:
+            kind = "direction_up" if up else "direction_down"
+        deadline = deadlines[0] if deadlines else None
+        claims.append(_Claim(symbol, kind, None, None, deadline, pos))
+    return claims
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def extract_forecasts(
+    text: str,
+    *,
+    published: date | None = None,
+    instruments: Mapping[str, str] | None = None,
+) -> list[Candidate]:
+    """Candidate forecasts in `text`, in order of appearance. Never raises on odd input.
+
+    `published` resolves relative horizons ("by year end", "next year", "明年中"); without it they come
+    back as deadline None with deadline_source "implied". `instruments` adds aliases (alias -> symbol)
+    to DEFAULT_ALIASES, e.g. the database's instrument aliases."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    norm = _normalise(text)
+    table = _AliasTable(instruments)
+    speakers = _Speakers()
+    byline = None
+    for m in _CN_BYLINE.finditer(norm):
+        byline = m
+    if byline is not None:
+        org = byline.group("org").strip() or None
+        speakers.byline = _Person(re.sub(r"\s+", "", byline.group("name")), org)
+    results: list[Candidate] = []
+    seen: set[tuple] = set()
+    previous: tuple[str | None, str | None] | None = None
+    carried: str | None = None
+    carried_paragraph = -1
+    for sentence in _split_sentences(norm):
+        a, b = sentence.start, sentence.end
+        mentions = table.find(norm, a, b)
+        tracked = [m for m in mentions if m.symbol]
+        hedge = _hedge(norm, a, b)
+        speaker = _speaker(norm, a, b, speakers, previous)
+        previous = speaker
+        carry = carried if carried_paragraph == sentence.paragraph or not mentions else None
+        if tracked:
+            carried, carried_paragraph = tracked[-1].symbol, sentence.paragraph
+        elif mentions:
+            carried = None
+        if hedge is None or speaker is None:
+            continue
+        if not mentions and carry is None:
+            continue
+        deadlines = _deadlines(norm, a, b, published)
+        claims = _claims_in(norm, a, b, mentions, deadlines, carry)
+        strategist, firm = speaker
+        for claim in claims:
+            d = claim.deadline
+            deadline = d.when.isoformat() if d and d.when else None
+            source = d.source if d else "none"
+            claim_firm = firm if strategist is None else None
+            key = (
+                strategist,
+                claim_firm,
+                claim.instrument,
+                claim.kind,
+                claim.target,
+                claim.target_upper,
+                deadline,
+            )
+            if key in seen:
+                continue
+            seen.add(key)
+            results.append(
+                Candidate(
+                    strategist=strategist,
+                    firm=firm,
+                    quote=text[a:b],
+                    instrument=claim.instrument,
+                    kind=claim.kind,
+                    target=claim.target,
+                    target_upper=claim.target_upper,
+                    deadline=deadline,
+                    deadline_source=source,
+                    hedge=hedge,
+                    start=a,
+                    end=b,
+                )
+            )
+    return results
