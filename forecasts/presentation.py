@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
 from forecasts.models import Basis, DeadlineSource, Forecast, Kind
 
 
@@ -16,47 +19,233 @@ def _num(x: float | None) -> str:
 
 
 def _day(d: date | None) -> str:
-    return f"{d.day} {d:%b %Y}" if d else "?"
+    if not d:
+        return "?"
+    if (get_language() or "en").startswith("zh"):
+        return f"{d.year}年{d.month}月{d.day}日"
+    return f"{d.day} {d:%b %Y}"
 
 
 def describe_claim(f: Forecast) -> str:
     """E.g. 'HSI closes at or above 23,200 on any trading day from 17 Feb 2025 to 14 Feb 2026 —
-    no deadline was stated, so the 12-month default applies.'"""
+    no deadline was stated, so the 12-month default applies.' (in the active language)"""
     sym = f.instrument.symbol
     start = f.window_start
-    span = f"from {_day(start)} to {_day(f.deadline)}" if start else f"by {_day(f.deadline)}"
-    price = "trades" if f.basis == Basis.INTRADAY else "closes"
+    dates = {"start": _day(start), "deadline": _day(f.deadline)}
+    span = _("from %(start)s to %(deadline)s") % dates if start else _("by %(deadline)s") % dates
+    intraday = f.basis == Basis.INTRADAY
+    last_day = {"sym": sym, "deadline": dates["deadline"]}
     if f.kind in (Kind.REACH, Kind.MOVE_PCT):
         if f.kind == Kind.MOVE_PCT:
-            what = f"{sym} moves {f.target:+g}% from its baseline close"
+            what = _("%(sym)s moves %(pct)s%% from its baseline close") % {
+                "sym": sym,
+                "pct": f"{f.target:+g}",
+            }
             if f.baseline:
-                what += f" ({_num(f.baseline)}, so {_num(f.baseline * (1 + f.target / 100))})"
+                what += _(" (%(baseline)s, so %(target)s)") % {
+                    "baseline": _num(f.baseline),
+                    "target": _num(f.baseline * (1 + f.target / 100)),
+                }
         else:
             up = f.baseline is None or f.target >= f.baseline
-            what = f"{sym} {price} at or {'above' if up else 'below'} {_num(f.target)}"
-        text = f"{what} on any trading day {span}"
+            values = {"sym": sym, "target": _num(f.target)}
+            if up:
+                what = (
+                    _("%(sym)s trades at or above %(target)s")
+                    if intraday
+                    else _("%(sym)s closes at or above %(target)s")
+                ) % values
+            else:
+                what = (
+                    _("%(sym)s trades at or below %(target)s")
+                    if intraday
+                    else _("%(sym)s closes at or below %(target)s")
+                ) % values
+        text = _("%(what)s on any trading day %(span)s") % {"what": what, "span": span}
     elif f.kind == Kind.CLOSE_ABOVE:
-        text = f"{sym} closes at or above {_num(f.target)} on the last trading day up to {_day(f.deadline)}"
+        text = _("%(sym)s closes at or above %(target)s on the last trading day up to %(deadline)s") % {
+            **last_day,
+            "target": _num(f.target),
+        }
     elif f.kind == Kind.CLOSE_BELOW:
-        text = f"{sym} closes at or below {_num(f.target)} on the last trading day up to {_day(f.deadline)}"
+        text = _("%(sym)s closes at or below %(target)s on the last trading day up to %(deadline)s") % {
+            **last_day,
+            "target": _num(f.target),
+        }
     elif f.kind == Kind.RANGE:
-        text = (
-            f"{sym} closes between {_num(f.target)} and {_num(f.target_upper)} on the last trading day "
-            f"up to {_day(f.deadline)}"
-        )
+        text = _("%(sym)s closes between %(low)s and %(high)s on the last trading day up to %(deadline)s") % {
+            **last_day,
+            "low": _num(f.target),
+            "high": _num(f.target_upper),
+        }
     elif f.kind in (Kind.DIRECTION_UP, Kind.DIRECTION_DOWN):
-        word = "above" if f.kind == Kind.DIRECTION_UP else "below"
-        text = (
-            f"{sym} closes {word} its baseline ({_num(f.baseline)}) "
-            f"on the last trading day up to {_day(f.deadline)}"
+        template = (
+            _("%(sym)s closes above its baseline (%(baseline)s) on the last trading day up to %(deadline)s")
+            if f.kind == Kind.DIRECTION_UP
+            else _(
+                "%(sym)s closes below its baseline (%(baseline)s) on the last trading day up to %(deadline)s"
+            )
         )
+        text = template % {**last_day, "baseline": _num(f.baseline)}
     elif f.kind == Kind.OUTPERFORM:
         other = f.other_instrument.symbol if f.other_instrument else "?"
-        text = f"{sym} returns more than {other} from the call to {_day(f.deadline)}"
+        text = _("%(sym)s returns more than %(other)s from the call to %(deadline)s") % {
+            **last_day,
+            "other": other,
+        }
     else:
-        text = f"A qualitative claim about {sym}, judged by an editor, by {_day(f.deadline)}"
+        text = _("A qualitative claim about %(sym)s, judged by an editor, by %(deadline)s") % last_day
     if f.deadline_source == DeadlineSource.NONE:
-        text += " — no deadline was stated, so the 12-month default applies"
+        text += _(" — no deadline was stated, so the 12-month default applies")
     elif f.deadline_source == DeadlineSource.IMPLIED:
-        text += " — the deadline is implied, not stated"
-    return text + "."
+        text += _(" — the deadline is implied, not stated")
+    return text + _(".")
+
+
+# --- Chart payloads (pure: model instances and lists in, JSON-able dicts out) ---
+
+
+def target_levels(f: Forecast) -> list[float]:
+    """The price level(s) a claim is about, in made_at prices: [] when it has none (outperform, manual)."""
+    if f.kind in (Kind.REACH, Kind.CLOSE_ABOVE, Kind.CLOSE_BELOW):
+        return [f.target] if f.target is not None else []
+    if f.kind == Kind.RANGE:
+        return [v for v in (f.target, f.target_upper) if v is not None]
+    if f.kind == Kind.MOVE_PCT:
+        return [f.baseline * (100 + f.target) / 100] if f.baseline and f.target is not None else []
+    if f.kind in (Kind.DIRECTION_UP, Kind.DIRECTION_DOWN):
+        return [f.baseline] if f.baseline else []
+    return []
+
+
+def downsample(points: list[tuple[date, float]], limit: int, keep: set[date] = frozenset()) -> list:
+    """At most about `limit` points, evenly strided, always keeping the first, the last and `keep` dates."""
+    if len(points) <= limit:
+        return points
+    step = -(-len(points) // limit)  # ceil
+    last = len(points) - 1
+    return [p for i, p in enumerate(points) if i % step == 0 or i == last or p[0] in keep]
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def forecast_chart(f: Forecast, series: list[tuple[date, float]], limit: int = 400) -> dict:
+    """Price line with the baseline, target(s), window, deadline and deciding session of one forecast."""
+    keep = {d for d in (f.baseline_date, f.resolved_on, f.window_start, f.window_end) if d}
+    points = downsample(series, limit, keep)
+    return {
+        "symbol": f.instrument.symbol,
+        "prices": [[d.isoformat(), round(c, 4)] for d, c in points],
+        "made": f.made_at.date().isoformat(),
+        "baseline": f.baseline,
+        "baseline_date": _iso(f.baseline_date),
+        "targets": target_levels(f),
+        "window_start": _iso(f.window_start),
+        "window_end": _iso(f.window_end),
+        "deadline": _iso(f.deadline),
+        "resolved_on": _iso(f.resolved_on),
+        "resolution_price": f.resolution_price,
+        "status": f.status,
+    }
+
+
+def instrument_chart(series: list[tuple[date, float]], forecasts: list[Forecast], limit: int = 400) -> dict:
+    """Price line and every forecast's target plotted at the day it was made."""
+    targets = []
+    for f in forecasts:
+        for level in target_levels(f):
+            targets.append(
+                {
+                    "x": f.made_at.date().isoformat(),
+                    "y": round(level, 4),
+                    "id": f.pk,
+                    "status": f.status,
+                    "who": f.strategist.name,
+                    "deadline": f.deadline.isoformat(),
+                }
+            )
+    return {
+        "prices": [[d.isoformat(), round(c, 4)] for d, c in downsample(series, limit)],
+        "targets": targets,
+    }
+
+
+def cumulative_skill(forecasts: list[Forecast]) -> list[dict]:
+    """Running sum of skill over the resolved forecasts with a known difficulty, by deciding session."""
+    scored = sorted(
+        (f for f in forecasts if f.skill is not None and f.resolved_on),
+        key=lambda f: (f.resolved_on, f.pk),
+    )
+    total, out = 0.0, []
+    for f in scored:
+        total += f.skill
+        out.append({"x": f.resolved_on.isoformat(), "y": round(total, 4), "id": f.pk, "status": f.status})
+    return out
+
+
+def difficulty_outcomes(forecasts: list[Forecast]) -> list[dict]:
+    """(difficulty p, outcome 1/0) of each resolved forecast with a known p."""
+    return [
+        {"x": round(f.difficulty, 4), "y": 1 if f.status == "hit" else 0, "id": f.pk, "status": f.status}
+        for f in forecasts
+        if f.difficulty is not None and f.status in ("hit", "miss")
+    ]
+
+
+# --- Leaderboard sorting ---
+
+BOARD_SORTS = {
+    "name": lambda r: r.subject.name.lower(),
+    "resolved": lambda r: r.summary.resolved,
+    "hits": lambda r: r.summary.hits,
+    "misses": lambda r: r.summary.misses,
+    "pending": lambda r: r.summary.pending,
+    "hit_rate": lambda r: r.summary.hit_rate,
+    "skill": lambda r: r.summary.skill.mean,
+    "boldness": lambda r: r.summary.mean_boldness,
+}
+
+
+def sort_board(rows: list, sort: str) -> tuple[list, str]:
+    """Rows sorted by a column ("hits", or "-hits" for descending); empty values go last.
+
+    Returns the rows and the sort actually applied ("" for the default order: by rank).
+    """
+    key = sort.removeprefix("-")
+    if key not in BOARD_SORTS:
+        return rows, ""
+    get = BOARD_SORTS[key]
+    descending = sort.startswith("-")
+    present = [r for r in rows if get(r) is not None]
+    missing = [r for r in rows if get(r) is None]
+    present.sort(key=get, reverse=descending)
+    return present + missing, sort
+
+
+def short_claim(f: Forecast) -> str:
+    """A list-row label, e.g. 'HSI reaches 23,200 by 14 Feb 2026', 'GSPC closes ≥ 6,000 on 31 Dec 2025'."""
+    last = _day(f.window_end or f.deadline)
+    v = {"sym": f.instrument.symbol, "by": _day(f.deadline), "on": last, "target": _num(f.target)}
+    if f.kind == Kind.REACH:
+        up = f.baseline is None or f.target >= f.baseline
+        return (
+            _("%(sym)s reaches %(target)s by %(by)s") if up else _("%(sym)s falls to %(target)s by %(by)s")
+        ) % v
+    if f.kind == Kind.MOVE_PCT:
+        return _("%(sym)s moves %(pct)s%% by %(by)s") % {**v, "pct": f"{f.target:+g}"}
+    if f.kind == Kind.CLOSE_ABOVE:
+        return _("%(sym)s closes ≥ %(target)s on %(on)s") % v
+    if f.kind == Kind.CLOSE_BELOW:
+        return _("%(sym)s closes ≤ %(target)s on %(on)s") % v
+    if f.kind == Kind.RANGE:
+        return _("%(sym)s closes %(target)s–%(upper)s on %(on)s") % {**v, "upper": _num(f.target_upper)}
+    if f.kind == Kind.DIRECTION_UP:
+        return _("%(sym)s ends higher by %(by)s") % v
+    if f.kind == Kind.DIRECTION_DOWN:
+        return _("%(sym)s ends lower by %(by)s") % v
+    if f.kind == Kind.OUTPERFORM:
+        other = f.other_instrument.symbol if f.other_instrument else "?"
+        return _("%(sym)s beats %(other)s by %(by)s") % {**v, "other": other}
+    return _("%(sym)s: qualitative call by %(by)s") % v

@@ -33,7 +33,7 @@ from forecasts.models import (
     Strategist,
 )
 from marketdata.calendars import get_calendar
-from marketdata.models import Instrument, Split
+from marketdata.models import Instrument, PriceBarRevision, Split
 from marketdata.services import bars_frame
 
 log = logging.getLogger(__name__)
@@ -467,12 +467,14 @@ def score_instrument_forecasts(
         summary.scored += 1
         summary.by_status[result.status.value] = summary.by_status.get(result.status.value, 0) + 1
         summary.results.append((forecast.pk, result))
-        if persist and _apply_score(forecast, result, revised=revised_from is not None, now=now):
+        if persist and _apply_score(forecast, result, revised_from=revised_from, now=now):
             summary.changed += 1
     return summary
 
 
-def _apply_score(forecast: Forecast, result: scoring.ScoreResult, *, revised: bool, now: datetime) -> bool:
+def _apply_score(
+    forecast: Forecast, result: scoring.ScoreResult, *, revised_from: date | None, now: datetime
+) -> bool:
     """Write a score if it differs; compare-and-swap on the old status so two
     workers scoring the same forecast cannot both record a change."""
     new = score_result_fields(result)
@@ -495,12 +497,33 @@ def _apply_score(forecast: Forecast, result: scoring.ScoreResult, *, revised: bo
                 forecast=forecast,
                 action=ForecastEvent.Action.RESCORED if was_decided else ForecastEvent.Action.SCORED,
                 changes=outcome_changes,
-                reason=("Price bars that decided it were revised. " if was_decided and revised else "")
+                reason=(_revision_reason(forecast, revised_from, old) if was_decided and revised_from else "")
                 + (result.note or ""),
             )
     for f, v in new.items():
         setattr(forecast, f, v)
     return True
+
+
+def _revision_reason(forecast: Forecast, revised_from: date, old: dict) -> str:
+    """E.g. 'Price bars that decided it were revised: 2025-02-21 close 23,477.92 → 23,150
+    (offline → vendor-fix).'"""
+    last = old["window_end"] or old["resolved_on"] or revised_from
+    revisions = list(
+        PriceBarRevision.objects.filter(
+            instrument_id__in=[forecast.instrument_id, forecast.other_instrument_id],
+            session__gte=revised_from,
+            session__lte=last,
+        ).order_by("session", "-revised_at")[:3]
+    )
+    if not revisions:
+        return "Price bars that decided it were revised. "
+    parts = [
+        f"{r.session} close {r.old_values.get('close'):,} → {r.new_values.get('close'):,} "
+        f"({r.old_source} → {r.new_source})"
+        for r in revisions
+    ]
+    return f"Price bars that decided it were revised: {'; '.join(parts)}. "
 
 
 def _equal(a, b) -> bool:

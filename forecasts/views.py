@@ -1,45 +1,377 @@
-"""Public pages. Views only fetch through selectors and render."""
+"""Public pages. Views only fetch through selectors / pages and render.
+
+Every data page answers conditional GETs (Last-Modified from the newest forecast change or price bar)
+and may be kept by the browser for a few minutes. The cache is private because each page carries the
+CSRF token of the language switch form; Vary (Cookie, Accept-Language) is added by Django.
+"""
 
 from __future__ import annotations
 
+import csv
+import functools
+
+from django import forms
 from django.conf import settings
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import condition, require_GET
 
-from forecasts.models import Forecast, Strategist
-from forecasts.selectors import leaderboard, strategist_forecasts, summarize
+from forecasts import pages
+from forecasts.models import Firm, Forecast, Kind, Source, Strategist
+from forecasts.presentation import (
+    cumulative_skill,
+    describe_claim,
+    difficulty_outcomes,
+    forecast_chart,
+    instrument_chart,
+    sort_board,
+)
+from forecasts.selectors import ForecastFilters, summarize
+from marketdata.models import Instrument
+
+PAGE_MAX_AGE = 300
 
 
-@require_GET
+def _last_modified(request, *args, **kwargs):
+    return pages.last_modified()
+
+
+def public_page(view):
+    """GET/HEAD only, conditional on the data's last change, cacheable by the browser for a few minutes."""
+
+    @require_GET
+    @cache_control(max_age=PAGE_MAX_AGE, private=True)
+    @condition(last_modified_func=_last_modified)
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+# --- Filters ----------------------------------------------------------------------------------------------
+
+
+class BoardFilterForm(forms.Form):
+    """GET parameters of the leaderboards, mapped to selectors.ForecastFilters."""
+
+    market = forms.ChoiceField(label=_("Market"), required=False)
+    instrument = forms.ChoiceField(label=_("Instrument"), required=False)
+    firm = forms.ChoiceField(label=_("Firm"), required=False)
+    kind = forms.ChoiceField(label=_("Kind of claim"), required=False)
+    made_from = forms.DateField(
+        label=_("Made from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    made_to = forms.DateField(
+        label=_("Made to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, choices: dict, with_firm: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        anything = [("", _("All"))]
+        self.fields["market"].choices = anything + [(m, m) for m in choices["markets"]]
+        self.fields["instrument"].choices = anything + [
+            (i.symbol, f"{i.symbol} · {i.name}") for i in choices["instruments"]
+        ]
+        self.fields["kind"].choices = anything + [(k, KIND_LABELS.get(k, label)) for k, label in Kind.choices]
+        if with_firm:
+            self.fields["firm"].choices = anything + [(f.slug, f.name) for f in choices["firms"]]
+        else:
+            del self.fields["firm"]
+
+    def filters(self) -> ForecastFilters:
+        if not self.is_valid():
+            return ForecastFilters()
+        d = self.cleaned_data
+        return ForecastFilters(
+            market=d.get("market", ""),
+            instrument=d.get("instrument", ""),
+            firm=d.get("firm", ""),
+            kind=d.get("kind", ""),
+            made_from=d.get("made_from"),
+            made_to=d.get("made_to"),
+        )
+
+    def active(self) -> bool:
+        f = self.filters()
+        return f != ForecastFilters()
+
+
+KIND_LABELS = {
+    Kind.REACH: _("Reaches a level"),
+    Kind.CLOSE_ABOVE: _("Closes at or above"),
+    Kind.CLOSE_BELOW: _("Closes at or below"),
+    Kind.RANGE: _("Closes within a range"),
+    Kind.DIRECTION_UP: _("Ends higher"),
+    Kind.DIRECTION_DOWN: _("Ends lower"),
+    Kind.MOVE_PCT: _("Moves by a percentage"),
+    Kind.OUTPERFORM: _("Outperforms another instrument"),
+    Kind.MANUAL: _("Qualitative (judged by an editor)"),
+}
+
+BOARD_COLUMNS = [
+    ("name", _("Name")),
+    ("resolved", _("Resolved")),
+    ("hits", _("Hits")),
+    ("misses", _("Misses")),
+    ("pending", _("Pending")),
+    ("hit_rate", _("Hit rate (95% CI)")),
+    ("skill", _("Mean skill")),
+    ("boldness", _("Mean boldness")),
+]
+
+
+def _sort_links(request, current: str) -> list[dict]:
+    """Header links: clicking a column sorts by it (descending first, except names), again to reverse."""
+    params = request.GET.copy()
+    out = []
+    for key, label in BOARD_COLUMNS:
+        first = key if key == "name" else f"-{key}"
+        target = (key if current == f"-{key}" else f"-{key}") if current in (key, f"-{key}") else first
+        params["sort"] = target
+        aria = ""
+        if current == key:
+            aria = "ascending"
+        elif current == f"-{key}":
+            aria = "descending"
+        out.append({"key": key, "label": label, "url": "?" + params.urlencode(), "aria_sort": aria})
+    params.pop("sort", None)
+    return out
+
+
+def _board_context(request, *, by: str, extra_filters: dict | None = None) -> dict:
+    form = BoardFilterForm(request.GET or None, choices=pages.filter_choices(), with_firm=by == "strategist")
+    filters = form.filters()
+    if extra_filters:
+        filters = ForecastFilters(**{**filters.__dict__, **extra_filters})
+    rows = pages.board(filters, by=by)
+    sort = request.GET.get("sort", "")
+    ranked, applied = sort_board([r for r in rows if r.rank is not None], sort)
+    unranked, _applied = sort_board([r for r in rows if r.rank is None], sort)
+    default_params = request.GET.copy()
+    default_params.pop("sort", None)
+    return {
+        "form": form,
+        "filtered": form.active(),
+        "ranked": ranked,
+        "unranked": unranked,
+        "sort": applied,
+        "columns": _sort_links(request, applied),
+        "default_sort_url": "?" + default_params.urlencode(),
+        "min_resolved": settings.HINDSIGHT_LEADERBOARD_MIN_RESOLVED,
+        "by": by,
+    }
+
+
+# --- Pages ------------------------------------------------------------------------------------------------
+
+
+@public_page
+def home_page(request):
+    context = pages.home()
+    context["min_resolved"] = settings.HINDSIGHT_LEADERBOARD_MIN_RESOLVED
+    return render(request, "forecasts/home.html", context)
+
+
+@public_page
 def leaderboard_page(request):
-    rows = leaderboard()
+    return render(request, "forecasts/leaderboard.html", _board_context(request, by="strategist"))
+
+
+@public_page
+def firm_list_page(request):
+    return render(request, "forecasts/firms.html", _board_context(request, by="firm"))
+
+
+@public_page
+def firm_page(request, slug: str):
+    firm = get_object_or_404(Firm, slug=slug)
+    forecasts = pages.firm_forecasts(firm)
     return render(
         request,
-        "forecasts/leaderboard.html",
+        "forecasts/firm.html",
         {
-            "ranked": [r for r in rows if r.rank is not None],
-            "unranked": [r for r in rows if r.rank is None],
+            "firm": firm,
+            "summary": summarize(Forecast.objects.filter(firm=firm)),
+            "rows": pages.board(ForecastFilters(firm=firm.slug)),
+            "columns": [{"key": k, "label": label} for k, label in BOARD_COLUMNS],
+            "forecasts": forecasts,
             "min_resolved": settings.HINDSIGHT_LEADERBOARD_MIN_RESOLVED,
         },
     )
 
 
-@require_GET
+@public_page
 def strategist_page(request, slug: str):
     strategist = get_object_or_404(Strategist.objects.select_related("firm"), slug=slug)
-    forecasts = list(strategist_forecasts(strategist))
+    forecasts = pages.strategist_track_record(strategist)
     return render(
         request,
         "forecasts/strategist.html",
-        {"strategist": strategist, "summary": summarize(strategist.forecasts.all()), "forecasts": forecasts},
+        {
+            "strategist": strategist,
+            "summary": summarize(Forecast.objects.filter(strategist=strategist)),
+            "forecasts": forecasts,
+            "skill_chart": cumulative_skill(forecasts),
+            "difficulty_chart": difficulty_outcomes(forecasts),
+        },
     )
+
+
+CSV_COLUMNS = [
+    "id",
+    "url",
+    "made_at",
+    "strategist",
+    "firm",
+    "instrument",
+    "kind",
+    "target",
+    "target_upper",
+    "other_instrument",
+    "basis",
+    "deadline",
+    "deadline_source",
+    "quote",
+    "claim",
+    "publication",
+    "source_url",
+    "status",
+    "resolved_on",
+    "resolution_price",
+    "baseline",
+    "baseline_date",
+    "difficulty",
+    "skill",
+    "status_note",
+    "void_reason",
+    "scorer_version",
+]
+
+
+def _cell(value) -> str:
+    """A CSV cell; text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not isinstance(value, int | float):
+        return "'" + text
+    return text
+
+
+@public_page
+def track_record_csv(request, slug: str):
+    strategist = get_object_or_404(Strategist.objects.select_related("firm"), slug=slug)
+    forecasts = list(pages.forecast_list().filter(strategist=strategist).order_by("made_at", "pk"))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{strategist.slug}-track-record.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for f in forecasts:
+        row = {
+            "id": f.pk,
+            "url": request.build_absolute_uri(f.get_absolute_url()),
+            "made_at": f.made_at.isoformat(),
+            "strategist": strategist.name,
+            "firm": f.firm.name if f.firm else "",
+            "instrument": f.instrument.symbol,
+            "kind": f.kind,
+            "target": f.target,
+            "target_upper": f.target_upper,
+            "other_instrument": f.other_instrument.symbol if f.other_instrument else "",
+            "basis": f.basis,
+            "deadline": f.deadline.isoformat(),
+            "deadline_source": f.deadline_source,
+            "quote": f.quote,
+            "claim": describe_claim(f),
+            "publication": f.source.publication,
+            "source_url": f.source.url,
+            "status": f.status,
+            "resolved_on": f.resolved_on.isoformat() if f.resolved_on else "",
+            "resolution_price": f.resolution_price,
+            "baseline": f.baseline,
+            "baseline_date": f.baseline_date.isoformat() if f.baseline_date else "",
+            "difficulty": f.difficulty,
+            "skill": f.skill,
+            "status_note": f.status_note,
+            "void_reason": f.void_reason,
+            "scorer_version": f.scorer_version,
+        }
+        writer.writerow([_cell(row[c]) for c in CSV_COLUMNS])
+    return response
+
+
+@public_page
+def forecast_page(request, pk: int):
+    forecast = get_object_or_404(pages.forecast_list(), pk=pk)
+    events = list(forecast.events.select_related("actor").order_by("at", "id"))
+    start, end = pages.forecast_price_span(forecast)
+    series = pages.price_series(forecast.instrument, start, end)
+    return render(
+        request,
+        "forecasts/forecast.html",
+        {
+            "f": forecast,
+            "events": events,
+            "chart": forecast_chart(forecast, series, pages.MAX_CHART_POINTS),
+            "series_len": len(series),
+        },
+    )
+
+
+@public_page
+def instrument_page(request, symbol: str):
+    instrument = get_object_or_404(Instrument, symbol=symbol)
+    forecasts = pages.instrument_forecasts(instrument)
+    start, end = pages.instrument_price_span(forecasts)
+    series = pages.price_series(instrument, start, end) if forecasts else []
+    on_it = [f for f in forecasts if f.instrument_id == instrument.pk]
+    return render(
+        request,
+        "forecasts/instrument.html",
+        {
+            "instrument": instrument,
+            "forecasts": list(reversed(forecasts)),
+            "pending": [f for f in forecasts if f.status == "pending"],
+            "summary": summarize(Forecast.objects.filter(instrument=instrument)),
+            "chart": instrument_chart(series, on_it, pages.MAX_CHART_POINTS),
+            "last_bar": series[-1] if series else None,
+        },
+    )
+
+
+@public_page
+def source_page(request, pk: int):
+    source = get_object_or_404(Source, pk=pk)
+    forecasts = pages.source_forecasts(source)
+    if not forecasts:  # a source whose forecasts are all unpublished drafts is not public yet
+        raise Http404("No published forecasts from this source.")
+    return render(request, "forecasts/source.html", {"source": source, "forecasts": forecasts})
 
 
 @require_GET
-def forecast_page(request, pk: int):
-    forecast = get_object_or_404(
-        Forecast.objects.select_related("strategist", "firm", "source", "instrument", "other_instrument"),
-        pk=pk,
+@cache_control(max_age=3600, public=True)
+def methodology_page(request):
+    return render(
+        request,
+        "forecasts/methodology.html",
+        {"min_resolved": settings.HINDSIGHT_LEADERBOARD_MIN_RESOLVED},
     )
-    events = list(forecast.events.select_related("actor"))
-    return render(request, "forecasts/forecast.html", {"f": forecast, "events": events})
+
+
+@public_page
+def search_page(request):
+    q = request.GET.get("q", "")[:100]
+    results = pages.search(q)
+    return render(
+        request,
+        "forecasts/search.html",
+        {
+            "q": q.strip(),
+            "results": results,
+            "count": sum(len(v) for v in results.values()),
+        },
+    )

@@ -7,6 +7,7 @@ apart (Split) and applied by the scorer.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -121,3 +122,126 @@ class Split(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id} {self.ex_date} x{self.ratio}"
+
+
+class BarStatus(models.TextChoices):
+    HELD = "held", "Held for review"
+    RELEASED = "released", "Released (stored)"
+    REJECTED = "rejected", "Rejected"
+
+
+class HeldBar(models.Model):
+    """An incoming bar that did not go straight into PriceBar.
+
+    Two kinds: bars that failed a hard check (NaN close, high below close, not a
+    session, in the future...) are stored here already REJECTED, so the rejection
+    and its reason stay visible; bars that passed the checks but moved more than
+    HINDSIGHT_SPIKE_SIGMAS standard deviations are HELD until an admin releases
+    (then they are upserted into PriceBar) or rejects them. Nothing here is ever
+    read by the scorer.
+    """
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="held_bars")
+    session = models.DateField(help_text="Exchange-local session date the bar claims.")
+    open = models.FloatField(null=True, blank=True)
+    high = models.FloatField(null=True, blank=True)
+    low = models.FloatField(null=True, blank=True)
+    close = models.FloatField(null=True, blank=True)
+    volume = models.FloatField(null=True, blank=True)
+    source = models.CharField(max_length=32)
+    fetched_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=BarStatus.choices, default=BarStatus.HELD)
+    reason = models.CharField(max_length=300, help_text="Why the bar was held or rejected.")
+    z_score = models.FloatField(null=True, blank=True, help_text="Log return / recent sigma, for spikes.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-fetched_at", "instrument", "session"]
+        indexes = [models.Index(fields=["instrument", "session", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "session"],
+                condition=Q(status="held"),
+                name="heldbar_one_held_per_session",
+            ),
+            models.CheckConstraint(condition=Q(status__in=BarStatus.values), name="heldbar_status_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} {self.session} {self.status}"
+
+
+class PriceBarRevision(models.Model):
+    """A stored bar whose values changed: old and new values, who sent them, when."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="bar_revisions")
+    session = models.DateField()
+    old_values = models.JSONField(help_text="open, high, low, close, volume before.")
+    new_values = models.JSONField(help_text="open, high, low, close, volume after.")
+    old_source = models.CharField(max_length=32)
+    new_source = models.CharField(max_length=32)
+    revised_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-revised_at", "instrument", "session"]
+        indexes = [models.Index(fields=["instrument", "session"])]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} {self.session} revised {self.revised_at:%Y-%m-%d}"
+
+    @property
+    def close_change(self) -> str:
+        old, new = self.old_values.get("close"), self.new_values.get("close")
+        return f"{old} -> {new}"
+
+
+class FetchOutcome(models.TextChoices):
+    OK = "ok", "OK"
+    EMPTY = "empty", "OK, no bars"
+    FAILED = "failed", "Failed"
+    CIRCUIT_OPEN = "circuit_open", "Skipped: circuit open"
+
+
+class FetchLog(models.Model):
+    """One attempt to fetch bars from one provider, so the admin shows what each
+    vendor did, how long it took, and when a fallback filled in."""
+
+    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="fetch_logs")
+    provider = models.CharField(max_length=32)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=16, choices=FetchOutcome.choices)
+    error = models.TextField(blank=True)
+    fallback_used = models.BooleanField(
+        default=False, help_text="This provider filled in because an earlier one failed."
+    )
+    start = models.DateField(null=True, blank=True, help_text="First session asked for.")
+    end = models.DateField(null=True, blank=True, help_text="Last session asked for.")
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    revised = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    rejections = models.JSONField(default=list, blank=True, help_text="Reasons, one per rejected bar.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["instrument", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.instrument_id} {self.outcome} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class TaskLock(models.Model):
+    """A lock row for when there is no Redis: the unique key is the lock."""
+
+    key = models.CharField(max_length=200, unique=True)
+    token = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.key

@@ -68,4 +68,6 @@ def beat_schedule() -> dict:
             "args": (market.calendar_code,),
             "options": {"expires": 6 * 3600},
         }
+    # Gaps are not a beat entry of their own: refresh_market queues a backfill (at most once a day per
+    # instrument) for each instrument it refreshes that has missing sessions.
     return entries

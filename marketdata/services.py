@@ -8,19 +8,37 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
-from marketdata.calendars import get_calendar
+from marketdata import quality
+from marketdata.calendars import CalendarRangeError, get_calendar
 from marketdata.catalog import spec_for_symbol
-from marketdata.models import Instrument, PriceBar, Split
-from marketdata.providers.base import InstrumentRef, PriceProvider, validate_bars
+from marketdata.models import (
+    BarStatus,
+    FetchLog,
+    FetchOutcome,
+    HeldBar,
+    Instrument,
+    PriceBar,
+    PriceBarRevision,
+    Split,
+)
+from marketdata.providers.base import (
+    InstrumentRef,
+    PriceProvider,
+    ProviderError,
+    ProviderTransientError,
+    validate_bars,
+)
+from marketdata.resilience import CircuitOpen, guarded_call
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +54,8 @@ class UpsertResult:
     # Sessions whose stored values changed (revisions), oldest first.
     revised_sessions: list[date] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    # Bars held for review (spikes), as "session: reason".
+    held: list[str] = field(default_factory=list)
     # Earliest session that is new or revised: scoring must look again from here.
     first_changed_session: date | None = None
 
@@ -78,8 +98,25 @@ def get_provider(name: str | None = None) -> PriceProvider:
     if name == "yahoo":
         from marketdata.providers.yahoo import YahooProvider
 
-        return YahooProvider()
-    raise ValueError(f"unknown price provider {name!r}; expected 'offline' or 'yahoo'")
+        return YahooProvider(timeout=settings.HINDSIGHT_PROVIDER_TIMEOUT)
+    if name == "akshare":
+        from marketdata.providers.akshare_hk import AkshareHKProvider
+
+        return AkshareHKProvider()
+    if name == "ccxt":
+        from marketdata.providers.ccxt_crypto import CCXTProvider
+
+        return CCXTProvider(timeout=settings.HINDSIGHT_PROVIDER_TIMEOUT)
+    raise ValueError(f"unknown price provider {name!r}; expected offline, yahoo, akshare or ccxt")
+
+
+def provider_chain(instrument: Instrument) -> list[str]:
+    """Provider names to try for `instrument`, primary first, then its calendar's fallbacks."""
+    names = [settings.HINDSIGHT_PRICE_PROVIDER]
+    for name in settings.HINDSIGHT_FALLBACK_PROVIDERS.get(instrument.calendar_code, []):
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def finished_sessions_only(
@@ -142,14 +179,15 @@ def upsert_price_bars(
         row[0]: row[1:]
         for row in PriceBar.objects.filter(
             instrument=instrument, session__gte=min(sessions), session__lte=max(sessions)
-        ).values_list("session", *PRICE_FIELDS)
+        ).values_list("session", *PRICE_FIELDS, "source")
     }
     to_write: list[PriceBar] = []
+    revisions: list[PriceBarRevision] = []
     changed: list[date] = []
     for day, row in zip(sessions, bars.itertuples(index=False), strict=True):
         values = tuple(_clean(getattr(row, f)) for f in PRICE_FIELDS)
         old = existing.get(day)
-        if old is not None and all(_same(o, n) for o, n in zip(old, values, strict=True)):
+        if old is not None and all(_same(o, n) for o, n in zip(old[:-1], values, strict=True)):
             result.unchanged += 1
             continue
         if old is None:
@@ -157,6 +195,17 @@ def upsert_price_bars(
         else:
             result.updated += 1
             result.revised_sessions.append(day)
+            revisions.append(
+                PriceBarRevision(
+                    instrument=instrument,
+                    session=day,
+                    old_values=dict(zip(PRICE_FIELDS, old[:-1], strict=True)),
+                    new_values=dict(zip(PRICE_FIELDS, values, strict=True)),
+                    old_source=old[-1],
+                    new_source=source,
+                    revised_at=fetched_at,
+                )
+            )
         changed.append(day)
         to_write.append(
             PriceBar(
@@ -175,6 +224,7 @@ def upsert_price_bars(
                 unique_fields=["instrument", "session"],
                 update_fields=[*PRICE_FIELDS, "source", "fetched_at"],
             )
+        PriceBarRevision.objects.bulk_create(revisions)
     result.first_changed_session = min(changed) if changed else None
     if result.revised_sessions:
         log.info(
@@ -189,13 +239,222 @@ def upsert_price_bars(
 
 def upsert_splits(instrument: Instrument, splits: pd.DataFrame, *, source: str) -> int:
     """Store split events (index ex_date, column ratio). Returns how many are new or changed."""
-    count = 0
+    return len(store_splits(instrument, splits, source=source))
+
+
+def store_splits(instrument: Instrument, splits: pd.DataFrame, *, source: str) -> list[date]:
+    """Store split events; the ex-dates that are new or whose ratio changed (they need rescoring)."""
+    changed: list[date] = []
+    existing = dict(Split.objects.filter(instrument=instrument).values_list("ex_date", "ratio"))
     for ts, ratio in splits["ratio"].items() if not splits.empty else []:
-        _, created = Split.objects.update_or_create(
-            instrument=instrument, ex_date=ts.date(), defaults={"ratio": float(ratio), "source": source}
+        day = ts.date()
+        if day in existing and _same(existing[day], float(ratio)):
+            continue
+        Split.objects.update_or_create(
+            instrument=instrument, ex_date=day, defaults={"ratio": float(ratio), "source": source}
         )
-        count += int(created)
-    return count
+        changed.append(day)
+    return sorted(changed)
+
+
+# --- the quality gate ------------------------------------------------------------------------
+
+
+def _history_before(instrument: Instrument, first: date, count: int) -> pd.Series:
+    rows = list(
+        PriceBar.objects.filter(instrument=instrument, session__lt=first)
+        .order_by("-session")
+        .values_list("session", "close")[:count]
+    )
+    rows.reverse()
+    return pd.Series([c for _, c in rows], index=pd.DatetimeIndex([pd.Timestamp(d) for d, _ in rows]))
+
+
+def ingest_bars(
+    instrument: Instrument,
+    bars: pd.DataFrame,
+    *,
+    source: str,
+    now: datetime | None = None,
+    fetched_at: datetime | None = None,
+    spike_check: bool = True,
+) -> UpsertResult:
+    """Pass incoming bars through the quality gate and store what passes.
+
+    Bars failing a hard check are recorded as REJECTED HeldBars (with the reason) and bars
+    moving implausibly far as HELD ones; neither reaches PriceBar, so neither can score
+    anything. A bar identical to one stored, or to one an admin already rejected, is not
+    checked or recorded again. ``spike_check=False`` for files an operator supplies (the
+    operator is the reviewer; the admin upload preview shows the moves it would hold).
+    """
+    now = now or timezone.now()
+    fetched_at = fetched_at or now
+    if bars.empty:
+        return UpsertResult()
+    calendar = get_calendar(instrument.calendar_code)
+    sessions = [ts.date() for ts in bars.index]
+    stored = {
+        row[0]: row[1:]
+        for row in PriceBar.objects.filter(
+            instrument=instrument, session__gte=min(sessions), session__lte=max(sessions)
+        ).values_list("session", *PRICE_FIELDS)
+    }
+    decided = {
+        (h.session, tuple(getattr(h, f) for f in PRICE_FIELDS)): h
+        for h in HeldBar.objects.filter(
+            instrument=instrument, session__gte=min(sessions), session__lte=max(sessions)
+        )
+    }
+    trusted, skip = set(), []
+    for day, row in zip(sessions, bars.itertuples(index=False), strict=True):
+        values = tuple(_clean(getattr(row, f)) for f in PRICE_FIELDS)
+        if day in stored and all(_same(o, n) for o, n in zip(stored[day], values, strict=True)):
+            trusted.add(day)
+        elif any(
+            key[0] == day
+            and held.status in (BarStatus.REJECTED, BarStatus.HELD)
+            and all(_same(o, n) for o, n in zip(key[1], values, strict=True))
+            for key, held in decided.items()
+        ):
+            skip.append(day)  # already held or rejected with these very values
+    if skip:
+        bars = bars[[ts.date() not in set(skip) for ts in bars.index]]
+    max_sigmas = settings.HINDSIGHT_SPIKE_SIGMAS if spike_check else 0.0
+    report = quality.check_bars(
+        bars,
+        calendar=calendar,
+        now=now,
+        history=_history_before(instrument, min(sessions), settings.HINDSIGHT_SPIKE_LOOKBACK + 1),
+        splits=list(Split.objects.filter(instrument=instrument).values_list("ex_date", "ratio")),
+        trusted=trusted,
+        max_sigmas=max_sigmas,
+        lookback=settings.HINDSIGHT_SPIKE_LOOKBACK,
+    )
+    with transaction.atomic():
+        result = upsert_price_bars(instrument, report.accepted, source=source, fetched_at=fetched_at)
+        # A newer value for a session under review supersedes the held one.
+        incoming = [ts.date() for ts in bars.index]
+        HeldBar.objects.filter(instrument=instrument, status=BarStatus.HELD, session__in=incoming).update(
+            status=BarStatus.REJECTED, decided_at=now, decision_note="Superseded by a later fetch."
+        )
+        HeldBar.objects.bulk_create(
+            [
+                HeldBar(
+                    instrument=instrument,
+                    session=flag.session,
+                    **{f: flag.values.get(f) for f in PRICE_FIELDS},
+                    source=source,
+                    fetched_at=fetched_at,
+                    status=status,
+                    reason=flag.reason[:300],
+                    z_score=flag.z_score,
+                    decided_at=None if status == BarStatus.HELD else now,
+                    decision_note="" if status == BarStatus.HELD else "Failed the quality checks.",
+                )
+                for status, flags in ((BarStatus.HELD, report.held), (BarStatus.REJECTED, report.rejected))
+                for flag in flags
+                if not flag.premature
+            ]
+        )
+    result.held = [f.describe() for f in report.held]
+    result.rejected = [f.describe() for f in report.rejected]
+    for line in result.held:
+        log.warning("%s: bar held for review: %s", instrument.symbol, line)
+    return result
+
+
+@transaction.atomic
+def release_held_bar(held: HeldBar, *, actor=None, note: str = "") -> UpsertResult:
+    """An admin vouches for a held bar: store it (a revision if the session had a bar)."""
+    held = HeldBar.objects.select_for_update().get(pk=held.pk)
+    if held.status != BarStatus.HELD:
+        return UpsertResult()
+    frame = pd.DataFrame(
+        {f: [getattr(held, f)] for f in PRICE_FIELDS},
+        index=pd.DatetimeIndex([pd.Timestamp(held.session)], name="session"),
+        dtype="float64",
+    )
+    result = upsert_price_bars(held.instrument, frame, source=held.source, fetched_at=timezone.now())
+    held.status, held.decided_by, held.decided_at = BarStatus.RELEASED, actor, timezone.now()
+    held.decision_note = note[:300]
+    held.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    return result
+
+
+@transaction.atomic
+def reject_held_bar(held: HeldBar, *, actor=None, note: str = "") -> bool:
+    """An admin rejects a held bar: it never scores anything (compare-and-swap on HELD)."""
+    return bool(
+        HeldBar.objects.filter(pk=held.pk, status=BarStatus.HELD).update(
+            status=BarStatus.REJECTED, decided_by=actor, decided_at=timezone.now(), decision_note=note[:300]
+        )
+    )
+
+
+# --- fetching with fallback -------------------------------------------------------------------
+
+
+@dataclass
+class FetchResult:
+    provider: str
+    bars: pd.DataFrame
+    splits: pd.DataFrame
+    fallback_used: bool
+    log: FetchLog
+
+
+def fetch_with_fallback(
+    instrument: Instrument,
+    start: date,
+    end: date,
+    *,
+    providers: list[PriceProvider | str] | None = None,
+) -> FetchResult:
+    """Bars and splits from the first provider of the chain that answers.
+
+    Every attempt leaves a FetchLog row (provider, outcome, error, time taken, whether it was a
+    fallback). A provider whose circuit is open is skipped without being called. If every
+    provider fails, the last error is raised: a ``ProviderTransientError`` if any failure was
+    transient (so the task retries later), else the last error.
+    """
+    chain = providers if providers is not None else provider_chain(instrument)
+    ref = instrument_ref(instrument)
+    errors: list[ProviderError] = []
+    for position, entry in enumerate(chain):
+        provider = get_provider(entry) if isinstance(entry, str) else entry
+        started, t0 = timezone.now(), time.monotonic()
+        entry_log = FetchLog(
+            instrument=instrument,
+            provider=provider.name,
+            started_at=started,
+            fallback_used=position > 0,
+            start=start,
+            end=end,
+        )
+        try:
+            bars = guarded_call(provider.name, lambda p=provider: p.fetch_daily_bars(ref, start, end))
+            bars = validate_bars(bars, source=provider.name, symbol=instrument.symbol)
+            splits = guarded_call(provider.name, lambda p=provider: p.fetch_splits(ref, start, end))
+        except ProviderError as exc:
+            open_circuit = isinstance(exc, CircuitOpen)
+            entry_log.outcome = FetchOutcome.CIRCUIT_OPEN if open_circuit else FetchOutcome.FAILED
+            entry_log.error = f"{type(exc).__name__}: {exc}"[:2000]
+            entry_log.duration_ms = int((time.monotonic() - t0) * 1000)
+            entry_log.save()
+            errors.append(exc)
+            log.warning("%s: %s failed: %s", instrument.symbol, provider.name, exc)
+            continue
+        entry_log.outcome = FetchOutcome.OK if len(bars) else FetchOutcome.EMPTY
+        entry_log.rows = len(bars)
+        entry_log.duration_ms = int((time.monotonic() - t0) * 1000)
+        entry_log.save()
+        if position > 0:
+            log.warning("%s: primary failed; %s filled in", instrument.symbol, provider.name)
+        return FetchResult(provider.name, bars, splits, position > 0, entry_log)
+    transient = [e for e in errors if isinstance(e, ProviderTransientError)]
+    if transient:
+        raise transient[-1]
+    raise errors[-1] if errors else ProviderError(f"{instrument.symbol}: no provider configured")
 
 
 @dataclass
@@ -203,10 +462,20 @@ class RefreshResult:
     instrument_id: int
     fetched: int
     upsert: UpsertResult
+    provider: str = ""
+    fallback_used: bool = False
+    changed_splits: list[date] = field(default_factory=list)
 
     @property
     def first_changed_session(self) -> date | None:
-        return self.upsert.first_changed_session
+        candidates = [d for d in (self.upsert.first_changed_session, *self.changed_splits) if d]
+        return min(candidates) if candidates else None
+
+    @property
+    def revised_from(self) -> date | None:
+        """Earliest session whose stored bar (or split) changed: decided forecasts must look again."""
+        candidates = [*self.upsert.revised_sessions, *self.changed_splits]
+        return min(candidates) if candidates else None
 
 
 def refresh_instrument_prices(
@@ -216,39 +485,113 @@ def refresh_instrument_prices(
     now: datetime | None = None,
     start: date | None = None,
 ) -> RefreshResult:
-    """Fetch recent bars for one instrument and upsert them.
+    """Fetch recent bars for one instrument, gate them and store what passes.
 
-    Starts a few days before the newest stored bar (so vendor revisions are
-    seen) or, for a new instrument, far enough back for the volatility estimate.
-    Provider errors propagate: the caller (a task) decides whether to retry, and
-    nothing is written on failure.
+    Starts a few days before the newest stored bar (so vendor revisions are seen) or, for a
+    new instrument, far enough back for the volatility estimate (``history_start``). Uses the
+    provider chain (primary, then fallbacks) unless ``provider`` is given. If every provider
+    fails the error propagates (the task retries) and nothing is written but the FetchLog rows.
     """
-    provider = provider or get_provider()
     now = now or timezone.now()
     today = now.date()
     if start is None:
         newest = instrument.bars.order_by("-session").values_list("session", flat=True).first()
         if newest is None:
-            start = today - timedelta(days=settings.HINDSIGHT_BACKFILL_DAYS)
+            start = min(today - timedelta(days=settings.HINDSIGHT_BACKFILL_DAYS), history_start(instrument))
         else:
             start = newest - timedelta(days=settings.HINDSIGHT_REFRESH_OVERLAP_DAYS)
-    ref = instrument_ref(instrument)
-    frame = validate_bars(provider.fetch_daily_bars(ref, start, today), source=provider.name)
-    frame, rejected = finished_sessions_only(frame, instrument.calendar_code, now=now)
-    upsert = upsert_price_bars(instrument, frame, source=provider.name, fetched_at=now)
-    upsert.rejected = rejected
-    splits = provider.fetch_splits(ref, start, today)
-    upsert_splits(instrument, splits, source=provider.name)
+    fetched = fetch_with_fallback(instrument, start, today, providers=[provider] if provider else None)
+    frame = fetched.bars
+    with transaction.atomic():
+        # Splits first: the spike check must not take a split for a crash.
+        changed_splits = store_splits(instrument, fetched.splits, source=fetched.provider)
+        upsert = ingest_bars(instrument, frame, source=fetched.provider, now=now, fetched_at=now)
+        entry = fetched.log
+        entry.created, entry.revised = upsert.created, upsert.updated
+        entry.held, entry.rejected = len(upsert.held), len(upsert.rejected)
+        entry.rejections = (upsert.rejected + upsert.held)[:200]
+        entry.save(update_fields=["created", "revised", "held", "rejected", "rejections"])
     log.info(
-        "refreshed %s from %s: %d fetched, %d new, %d revised, %d rejected",
+        "refreshed %s from %s: %d fetched, %d new, %d revised, %d held, %d rejected",
         instrument.symbol,
-        provider.name,
+        fetched.provider,
         len(frame),
         upsert.created,
         upsert.updated,
-        len(rejected),
+        len(upsert.held),
+        len(upsert.rejected),
     )
-    return RefreshResult(instrument_id=instrument.pk, fetched=len(frame), upsert=upsert)
+    return RefreshResult(
+        instrument_id=instrument.pk,
+        fetched=len(frame),
+        upsert=upsert,
+        provider=fetched.provider,
+        fallback_used=fetched.fallback_used,
+        changed_splits=changed_splits,
+    )
+
+
+# --- completeness ----------------------------------------------------------------------------
+
+
+def missing_sessions(
+    instrument: Instrument, start: date, end: date, *, now: datetime | None = None
+) -> list[date]:
+    """Sessions of the instrument's calendar in ``start``..``end`` that have closed by ``now``
+    (and are not after ``trading_ended_on``) with no stored bar. Held bars count as missing."""
+    now = now or timezone.now()
+    calendar = get_calendar(instrument.calendar_code)
+    last_closed = calendar.last_session_closed_at_or_before(now)
+    if last_closed is None:
+        return []
+    end = min(end, last_closed, calendar.last_date)
+    if instrument.trading_ended_on:
+        end = min(end, instrument.trading_ended_on)
+    start = max(start, calendar.first_date)
+    if end < start:
+        return []
+    have = set(
+        PriceBar.objects.filter(instrument=instrument, session__gte=start, session__lte=end).values_list(
+            "session", flat=True
+        )
+    )
+    return [d for d in calendar.sessions_between(start, end) if d not in have]
+
+
+def history_start(instrument: Instrument, *, now: datetime | None = None) -> date:
+    """First session the instrument's history should reach: HINDSIGHT_HISTORY_SESSIONS sessions
+    before its earliest forecast's baseline (or before today if it has no forecast yet)."""
+    now = now or timezone.now()
+    calendar = get_calendar(instrument.calendar_code)
+    anchor = now.date()
+    from forecasts.models import Forecast  # marketdata must not import forecasts at module level
+
+    made = (
+        Forecast.objects.filter(models.Q(instrument=instrument) | models.Q(other_instrument=instrument))
+        .order_by("made_at")
+        .values_list("made_at", flat=True)
+        .first()
+    )
+    if made is not None:
+        anchor = min(anchor, made.astimezone(calendar.tz).date())
+    try:
+        anchor_session = calendar.last_session_on_or_before(anchor) or calendar.first_date
+    except CalendarRangeError:
+        anchor_session = calendar.last_session_on_or_before(calendar.last_date) or calendar.first_date
+    days = calendar.sessions
+    i = int(days.searchsorted(pd.Timestamp(anchor_session).to_datetime64().astype("datetime64[D]")))
+    return days[max(0, i - settings.HINDSIGHT_HISTORY_SESSIONS)].astype(object)
+
+
+def backfill_instrument(
+    instrument: Instrument, *, now: datetime | None = None, provider: PriceProvider | None = None
+) -> RefreshResult | None:
+    """Fetch from the first missing session of the wanted history on; None if nothing is missing."""
+    now = now or timezone.now()
+    gaps = missing_sessions(instrument, history_start(instrument, now=now), now.date(), now=now)
+    if not gaps:
+        return None
+    return refresh_instrument_prices(instrument, provider=provider, now=now, start=gaps[0])
 
 
 def bars_frame(instrument_id: int, *, until: date | None = None) -> pd.DataFrame:

@@ -13,10 +13,10 @@ pytestmark = pytest.mark.django_db
 
 DEMO = Path(__file__).resolve().parent.parent / "forecasts" / "demo" / "forecasts.csv"
 SEED_TEXT = (
-    "Hong Kong stocks rallied on Friday, with the Hang Seng Index closing at its highest level in four months. "
-    "Alvin Ngan, a strategist at Zhongtai Financial International, said the HSI could reclaim last year's peak "
-    "of around 23,200 points. Kenny Ng, a securities strategist at Everbright Securities International, said the "
-    "rally was driven by optimism over artificial intelligence."
+    "Hong Kong stocks rallied on Friday, with the Hang Seng Index closing at its highest level in four "
+    "months. Alvin Ngan, a strategist at Zhongtai Financial International, said the HSI could reclaim last "
+    "year's peak of around 23,200 points. Kenny Ng, a securities strategist at Everbright Securities "
+    "International, said the rally was driven by optimism over artificial intelligence."
 )
 ARTICLE = {
     "url": "https://www.chinadailyhk.com/hk/article/604533",

@@ -108,7 +108,8 @@ def test_a_revised_deciding_bar_rescores_with_history(hsi_with_prices, seed_fore
     )
     event = f.events.latest("id")
     assert event.action == "rescored"
-    assert "revised" in event.reason
+    expected = "Price bars that decided it were revised: 2025-02-21 close 23,477.92 → 23,150.0"
+    assert f"{expected} (offline → vendor-fix)" in event.reason
     assert event.changes["resolved_on"] == ["2025-02-21", "2025-02-24"]
 
 

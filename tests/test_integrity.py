@@ -1,5 +1,6 @@
 """Published claims are never silently rewritten: the ledger, publishing, roles, duplicates, aliases."""
 
+import itertools
 from datetime import timedelta
 from io import StringIO
 
@@ -40,7 +41,7 @@ def test_publishing_chains_each_claim(reviewer):
         (4, b.pk, "voided"),
     ]
     assert entries[0].previous_digest == ledger.GENESIS
-    assert all(e.previous_digest == p.digest for p, e in zip(entries, entries[1:], strict=False))
+    assert all(e.previous_digest == p.digest for p, e in itertools.pairwise(entries))
     assert "ledger OK: 4 entries, 2 published forecasts match" in verify_output()
 
 

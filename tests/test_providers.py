@@ -254,13 +254,43 @@ def test_offline_unknown_or_unsafe_symbol_is_not_found(symbol: str) -> None:
         )
 
 
-def test_offline_splits_are_empty_with_schema() -> None:
+def test_offline_splits_come_from_the_corporate_actions_file() -> None:
     df = OfflineCSVProvider().fetch_splits(NVDA, date(2024, 1, 1), date(2024, 12, 31))
-    assert df.empty and list(df.columns) == ["ratio"] and df.index.name == "ex_date"
+    assert list(df.columns) == ["ratio"] and df.index.name == "ex_date"
+    assert df["ratio"].to_dict() == {pd.Timestamp("2024-06-10"): 10.0}
+    assert OfflineCSVProvider().fetch_splits(NVDA, date(2024, 6, 11), date(2024, 12, 31)).empty
+    assert OfflineCSVProvider().fetch_splits(HSI, date(2024, 1, 1), date(2024, 12, 31)).empty
     with pytest.raises(SymbolNotFound):
         OfflineCSVProvider().fetch_splits(
             InstrumentRef("NOPE", "X", "UTC"), date(2024, 1, 1), date(2024, 1, 2)
         )
+
+
+def test_offline_serves_raw_nvda_prices_from_the_split_adjusted_file() -> None:
+    """NVDA.csv is split-adjusted (10:1 on 2024-06-10); the provider un-adjusts the rows before it."""
+    df = OfflineCSVProvider().fetch_daily_bars(NVDA, date(2023, 12, 14), date(2024, 6, 11))
+    # 2023-12-14 in the file: 48.39 / 48.67 / 47.422 / 48.35, volume 391,232,000 (adjusted shares)
+    assert df.loc["2023-12-14"].tolist() == [483.9, 486.7, 474.22, 483.5, 39123200.0]
+    assert df.loc["2024-06-07", "close"] == 1208.88  # the last pre-split close, as quoted that day
+    assert df.loc["2024-06-10", "close"] == 121.79  # ex-date: unchanged
+    assert OfflineCSVProvider().available_symbols().count("corporate_actions") == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("symbol,ex_date,ratio\nNVDA,2024-06-10,10\n", "header must be"),
+        ("symbol,ex_date,ratio,basis\nNVDA,2024-06-10,0,adjusted_in_file\n", "line 2: ratio must be > 0"),
+        ("symbol,ex_date,ratio,basis\nNVDA,2024-06-10,10,adjusted\n", "line 2: basis 'adjusted'"),
+        ("symbol,ex_date,ratio,basis\nNVDA,10/06/2024,10,raw_in_file\n", "line 2: date"),
+    ],
+)
+def test_corporate_actions_file_is_strict(tmp_path: Path, text: str, expected: str) -> None:
+    from marketdata.providers.offline import read_corporate_actions
+
+    (tmp_path / "corporate_actions.csv").write_text(text)
+    with pytest.raises(ProviderDataError, match=expected):
+        read_corporate_actions(tmp_path / "corporate_actions.csv")
 
 
 def test_offline_custom_data_dir(tmp_path: Path) -> None:

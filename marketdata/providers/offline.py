@@ -11,6 +11,7 @@ import io
 import math
 import os
 import re
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -117,13 +118,97 @@ def _parse_number(raw: str, *, source: str, line: int, column: str) -> float:
     raise ProviderDataError(f"{source}: line {line}: {column} {raw!r} is not a finite number", column=column)
 
 
+#: Corporate actions for the files of a data folder: ``symbol,ex_date,ratio,basis``. ``basis`` says how
+#: the price file next to it treats the split: ``adjusted_in_file`` (rows before ex_date are divided by
+#: the ratio, as Yahoo's adjusted history is: they are multiplied back to raw quotes when read) or
+#: ``raw_in_file`` (already raw; only the event is reported).
+CORPORATE_ACTIONS_FILE = "corporate_actions.csv"
+SPLIT_BASES = ("adjusted_in_file", "raw_in_file")
+
+
+@dataclass(frozen=True)
+class SplitAction:
+    symbol: str
+    ex_date: date
+    ratio: float
+    basis: str
+
+
+def read_corporate_actions(path: str | os.PathLike[str]) -> list[SplitAction]:
+    """Parse a corporate actions file strictly; a missing file means no actions."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    actions: list[SplitAction] = []
+    reader = csv.DictReader(io.StringIO(_read_text(path)))
+    expected = ["symbol", "ex_date", "ratio", "basis"]
+    if [h.strip().lower() for h in reader.fieldnames or []] != expected:
+        raise ProviderDataError(f"{path.name}: line 1: header must be {','.join(expected)}")
+    for row in reader:
+        line = reader.line_num
+        fields = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+        if not any(fields.values()):
+            continue
+        ex_date = _parse_date(fields["ex_date"], source=path.name, line=line)
+        ratio = _parse_number(fields["ratio"], source=path.name, line=line, column="ratio")
+        if not ratio > 0:
+            raise ProviderDataError(f"{path.name}: line {line}: ratio must be > 0", column="ratio")
+        if fields["basis"] not in SPLIT_BASES:
+            raise ProviderDataError(
+                f"{path.name}: line {line}: basis {fields['basis']!r} is not one of {SPLIT_BASES}",
+                column="basis",
+            )
+        if not fields["symbol"]:
+            raise ProviderDataError(f"{path.name}: line {line}: symbol is empty", column="symbol")
+        actions.append(SplitAction(fields["symbol"], ex_date, ratio, fields["basis"]))
+    return actions
+
+
+def unadjust_for_splits(bars: pd.DataFrame, actions: list[SplitAction]) -> pd.DataFrame:
+    """Turn split-adjusted rows back into raw quotes: rows before each ``adjusted_in_file`` split's
+    ex-date have prices multiplied and volume divided by its ratio (rounded to 8 decimals / whole
+    shares, so 47.569 x 10 is 475.69, not 475.69000000000005)."""
+    out = bars.copy()
+    for action in actions:
+        if action.basis != "adjusted_in_file":
+            continue
+        before = out.index < pd.Timestamp(action.ex_date)
+        for column in ("open", "high", "low", "close"):
+            out.loc[before, column] = (out.loc[before, column] * action.ratio).round(8)
+        out.loc[before, "volume"] = (out.loc[before, "volume"] / action.ratio).round(0)
+    out.attrs = dict(bars.attrs)
+    return out
+
+
+def splits_frame(actions: list[SplitAction], *, source: str) -> pd.DataFrame:
+    """Split events in the provider format (index ex_date, column ratio)."""
+    if not actions:
+        return empty_splits(source=source)
+    index = pd.DatetimeIndex([pd.Timestamp(a.ex_date) for a in actions], name="ex_date").as_unit("ns")
+    out = pd.DataFrame({"ratio": [float(a.ratio) for a in actions]}, index=index).sort_index()
+    out.attrs["source"] = source
+    return out
+
+
+def read_raw_price_file(
+    path: str | os.PathLike[str], *, symbol: str | None = None, source: str = "csv"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A price file as RAW bars plus its split events, using the corporate actions file in the
+    same folder (if any) for ``symbol`` (default: the file name without .csv)."""
+    path = Path(path)
+    symbol = symbol or path.stem
+    actions = [a for a in read_corporate_actions(path.parent / CORPORATE_ACTIONS_FILE) if a.symbol == symbol]
+    bars = unadjust_for_splits(read_price_csv(path, source=source), actions)
+    return bars, splits_frame(actions, source=source)
+
+
 class OfflineCSVProvider:
     """Serves bars from ``<data_dir>/<symbol>.csv`` files; for tests, demos and backfills.
 
     The file name is ``ref.provider_symbols["offline"]`` if set, else ``ref.symbol``.
     Files are read on every call (they are small: ~1,300 rows parse in milliseconds).
-    The CSVs carry whatever basis their SOURCES.md entry states; this provider does not
-    adjust them. There are no split events offline.
+    Prices are served RAW: a file that ``corporate_actions.csv`` marks as split-adjusted
+    (NVDA.csv) is un-adjusted on reading, and its splits are served by ``fetch_splits``.
     """
 
     name = "offline"
@@ -132,26 +217,34 @@ class OfflineCSVProvider:
         self.data_dir = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
 
     def available_symbols(self) -> list[str]:
-        """File stems of every ``*.csv`` in ``data_dir``, sorted."""
-        return sorted(p.stem for p in self.data_dir.glob("*.csv") if p.is_file())
+        """File stems of every price ``*.csv`` in ``data_dir``, sorted."""
+        return sorted(
+            p.stem for p in self.data_dir.glob("*.csv") if p.is_file() and p.name != CORPORATE_ACTIONS_FILE
+        )
 
     def fetch_daily_bars(self, ref: InstrumentRef, start: date, end: date) -> pd.DataFrame:
-        """Bars for sessions ``start``..``end`` inclusive (empty frame if none in range)."""
+        """Raw bars for sessions ``start``..``end`` inclusive (empty frame if none in range)."""
         path = self._path_for(ref)
         bars = read_price_csv(path, source=f"{self.name} {path.name}")
+        bars = unadjust_for_splits(bars, self._actions(path))
         window = bars.loc[pd.Timestamp(start) : pd.Timestamp(end)].copy()
         window.attrs["source"] = self.name
         return window
 
     def fetch_splits(self, ref: InstrumentRef, start: date, end: date) -> pd.DataFrame:
-        """Always empty: the CSV format has no corporate actions. Unknown symbols still raise."""
-        self._path_for(ref)
-        return empty_splits(source=self.name)
+        """Splits from ``corporate_actions.csv`` with ex-date in range. Unknown symbols still raise."""
+        path = self._path_for(ref)
+        actions = [a for a in self._actions(path) if start <= a.ex_date <= end]
+        return splits_frame(actions, source=self.name)
+
+    def _actions(self, path: Path) -> list[SplitAction]:
+        actions = read_corporate_actions(self.data_dir / CORPORATE_ACTIONS_FILE)
+        return [a for a in actions if a.symbol == path.stem]
 
     def _path_for(self, ref: InstrumentRef) -> Path:
         candidates = _unique([ref.provider_symbols.get(self.name, ""), ref.symbol])
         for symbol in candidates:
-            if _SAFE_SYMBOL.fullmatch(symbol) and ".." not in symbol:
+            if _SAFE_SYMBOL.fullmatch(symbol) and ".." not in symbol and symbol != "corporate_actions":
                 path = self.data_dir / f"{symbol}.csv"
                 if path.is_file():
                     return path

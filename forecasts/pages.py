@@ -1,0 +1,162 @@
+"""Page-specific reads for the public site. No writes here.
+
+Every function issues a fixed number of queries, whatever the number of forecasts: lists are fetched
+with their foreign keys joined (select_related) and their histories prefetched in one query.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db.models import Max, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from forecasts.models import Firm, Forecast, ForecastEvent, Source, Status, Strategist
+from forecasts.selectors import ForecastFilters, filter_forecasts, leaderboard
+from marketdata.models import Instrument, PriceBar
+
+# Price series on pages are cut to the interesting span plus this margin, then downsampled.
+PRICE_MARGIN_DAYS = 45
+MAX_CHART_POINTS = 400
+SEARCH_LIMIT = 20
+
+RESOLVED = (Status.HIT, Status.MISS)
+
+
+def forecast_list() -> QuerySet[Forecast]:
+    """Forecasts with everything a list row shows, in one query."""
+    return Forecast.objects.select_related("strategist", "firm", "source", "instrument", "other_instrument")
+
+
+def with_history(forecasts: QuerySet[Forecast]) -> QuerySet[Forecast]:
+    """Add each forecast's ForecastEvent history (one extra query for the whole list)."""
+    return forecasts.prefetch_related(
+        Prefetch("events", queryset=ForecastEvent.objects.select_related("actor").order_by("at", "id"))
+    )
+
+
+def last_modified() -> datetime | None:
+    """When anything a public page shows last changed: a forecast (claim or score) or a price bar.
+
+    One query; used for Last-Modified and conditional GETs.
+    """
+    newest_bar = PriceBar.objects.order_by("-fetched_at").values("fetched_at")[:1]
+    row = Forecast.objects.aggregate(forecast=Max("updated_at"), bar=Max(Subquery(newest_bar)))
+    stamps = [s for s in (row["forecast"], row["bar"]) if s]
+    return max(stamps) if stamps else None
+
+
+def home(*, top: int = 5, each: int = 6) -> dict:
+    """The home page: the top of the board and three short lists. Five queries."""
+    rows = leaderboard()
+    today = timezone.now().date()
+    resolved = forecast_list().filter(status__in=RESOLVED).order_by("-resolved_on", "-pk")[:each]
+    upcoming = (
+        forecast_list().filter(status=Status.PENDING, deadline__gte=today).order_by("deadline", "pk")[:each]
+    )
+    newest = forecast_list().order_by("-made_at", "-pk")[:each]
+    return {
+        "board": [r for r in rows if r.rank is not None][:top],
+        "unranked_count": sum(1 for r in rows if r.rank is None),
+        "recently_resolved": list(resolved),
+        "upcoming": list(upcoming),
+        "newest": list(newest),
+    }
+
+
+def filter_choices() -> dict:
+    """Choices for the leaderboard filters: two queries."""
+    instruments = list(Instrument.objects.filter(forecasts__isnull=False).distinct().order_by("symbol"))
+    firms = list(Firm.objects.filter(forecasts__isnull=False).distinct().order_by("name"))
+    markets = sorted({i.calendar_code for i in instruments})
+    return {"instruments": instruments, "firms": firms, "markets": markets}
+
+
+def strategist_track_record(strategist: Strategist) -> list[Forecast]:
+    """Every forecast of one strategist with its history, newest first. Two queries."""
+    return list(with_history(forecast_list().filter(strategist=strategist)).order_by("-made_at", "pk"))
+
+
+def firm_forecasts(firm: Firm) -> list[Forecast]:
+    return list(forecast_list().filter(firm=firm).order_by("-made_at", "pk"))
+
+
+def source_forecasts(source: Source) -> list[Forecast]:
+    return list(forecast_list().filter(source=source).order_by("strategist__name", "pk"))
+
+
+def instrument_forecasts(instrument: Instrument) -> list[Forecast]:
+    """Forecasts on an instrument (as A or as B of an outperform), oldest first."""
+    return list(
+        forecast_list()
+        .filter(Q(instrument=instrument) | Q(other_instrument=instrument))
+        .order_by("made_at", "pk")
+    )
+
+
+def price_series(instrument: Instrument, start: date | None, end: date | None) -> list[tuple[date, float]]:
+    """(session, close) of one instrument between two dates (inclusive; None: open-ended). One query."""
+    bars = PriceBar.objects.filter(instrument=instrument)
+    if start:
+        bars = bars.filter(session__gte=start)
+    if end:
+        bars = bars.filter(session__lte=end)
+    return list(bars.order_by("session").values_list("session", "close"))
+
+
+def forecast_price_span(f: Forecast) -> tuple[date, date]:
+    """The span a forecast's chart shows: from before the baseline to after the deadline."""
+    made = f.made_at.date()
+    first = min(d for d in (f.baseline_date, made) if d)
+    last = max(d for d in (f.deadline, f.resolved_on, f.window_end) if d)
+    margin = timedelta(days=PRICE_MARGIN_DAYS)
+    return first - margin, last + margin
+
+
+def instrument_price_span(forecasts: list[Forecast]) -> tuple[date | None, date | None]:
+    """From a margin before the first forecast to the end of the data (None when there are none)."""
+    if not forecasts:
+        return None, None
+    first = min(f.made_at.date() for f in forecasts)
+    return first - timedelta(days=PRICE_MARGIN_DAYS * 4), None
+
+
+def search(q: str) -> dict:
+    """Strategists, firms, instruments and quotes matching q (case-insensitive). Four queries."""
+    q = q.strip()
+    if len(q) < 2:
+        return {"strategists": [], "firms": [], "instruments": [], "forecasts": []}
+    return {
+        "strategists": list(
+            Strategist.objects.select_related("firm")
+            .filter(Q(name__icontains=q) | Q(title__icontains=q))
+            .order_by("name")[:SEARCH_LIMIT]
+        ),
+        "firms": list(Firm.objects.filter(name__icontains=q).order_by("name")[:SEARCH_LIMIT]),
+        "instruments": list(
+            Instrument.objects.filter(Q(symbol__icontains=q) | Q(name__icontains=q)).order_by("symbol")[
+                :SEARCH_LIMIT
+            ]
+        ),
+        "forecasts": list(
+            forecast_list()
+            .filter(
+                Q(quote__icontains=q) | Q(source__title__icontains=q) | Q(source__publication__icontains=q)
+            )
+            .order_by("-made_at", "pk")[:SEARCH_LIMIT]
+        ),
+    }
+
+
+def resolutions(limit: int = 50) -> list[Forecast]:
+    """The latest decided forecasts (hit, miss or void), for the feed. One query."""
+    return list(
+        forecast_list()
+        .filter(status__in=(Status.HIT, Status.MISS, Status.VOID), scored_at__isnull=False)
+        .order_by("-scored_at", "-resolved_on", "-pk")[:limit]
+    )
+
+
+def board(f: ForecastFilters, *, by: str = "strategist"):
+    """The leaderboard over the filtered forecasts (two queries)."""
+    return leaderboard(filter_forecasts(Forecast.objects.all(), f), by=by)

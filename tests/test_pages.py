@@ -1,0 +1,338 @@
+"""Public site pages on the demo data: content, filters, cache headers and query counts.
+
+Query counts are bounded per page and shown to be constant in the number of forecasts: each page is measured,
+then more forecasts (with sources, histories and a second strategist) are added to the same strategist,
+firm, instrument and source, and the page must issue exactly as many queries again.
+"""
+
+import csv
+import io
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.http import http_date
+
+from forecasts.models import Forecast, Source
+from tests.factories import SourceFactory, StrategistFactory, make_forecast
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def _demo_data(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_demo", "--no-admin", stdout=StringIO())
+    yield
+    with django_db_blocker.unblock():
+        call_command("flush", "--no-input")
+
+
+@pytest.fixture
+def demo(_demo_data, db):
+    return None
+
+
+@pytest.fixture
+def seed(demo):
+    return Forecast.objects.select_related("strategist", "firm", "instrument", "source").get(
+        strategist__slug="alvin-ngan"
+    )
+
+
+def page_urls(seed) -> dict[str, str]:
+    return {
+        "home": "/",
+        "leaderboard": "/leaderboard/",
+        "leaderboard-filtered": "/leaderboard/?market=XHKG&kind=reach&sort=-hits",
+        "firms": "/firms/",
+        "firm": f"/firms/{seed.firm.slug}/",
+        "strategist": f"/strategists/{seed.strategist.slug}/",
+        "csv": f"/strategists/{seed.strategist.slug}/track-record.csv",
+        "forecast": f"/forecasts/{seed.pk}/",
+        "instrument": f"/instruments/{seed.instrument.symbol}/",
+        "source": f"/sources/{seed.source_id}/",
+        "methodology": "/methodology/",
+        "search": "/search/?q=hs",
+        "feed": "/feeds/resolutions/",
+    }
+
+
+# The most queries each page may issue (including the one Last-Modified query).
+QUERY_BOUNDS = {
+    "home": 6,
+    "leaderboard": 5,
+    "leaderboard-filtered": 5,
+    "firms": 5,
+    "firm": 6,
+    "strategist": 5,
+    "csv": 3,
+    "forecast": 4,
+    "instrument": 5,
+    "source": 3,
+    "methodology": 0,
+    "search": 5,
+    "feed": 1,
+}
+
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+def _add_forecasts(seed, n: int = 6) -> None:
+    """More forecasts on the seed's strategist, firm, instrument and source, plus another strategist."""
+    other = StrategistFactory(firm=seed.firm)
+    for i in range(n):
+        source = seed.source if i % 2 else SourceFactory(publication=f"Extra {i}")
+        f = make_forecast(
+            strategist=seed.strategist if i % 3 else other,
+            source=source,
+            instrument=seed.instrument,
+            target=24000.0 + 100 * i,
+            quote=f"HSI to {24000 + 100 * i} (extra {i})",
+        )
+        # Resolve some of them so every list (resolved, upcoming, charts) grows.
+        if i % 2:
+            Forecast.all_objects.filter(pk=f.pk).update(
+                status="hit", resolved_on=seed.resolved_on + timedelta(days=i), difficulty=0.4, skill=0.6
+            )
+
+
+@pytest.mark.parametrize("name", list(QUERY_BOUNDS))
+def test_every_page_loads_within_its_query_bound(client, seed, name, django_assert_max_num_queries):
+    url = page_urls(seed)[name]
+    with django_assert_max_num_queries(QUERY_BOUNDS[name]):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+def test_query_counts_do_not_grow_with_the_number_of_forecasts(client, seed):
+    urls = page_urls(seed)
+    before = {name: _count(client, url) for name, url in urls.items()}
+    _add_forecasts(seed)
+    assert Forecast.objects.filter(strategist=seed.strategist).count() >= 5
+    after = {name: _count(client, url) for name, url in urls.items()}
+    assert after == before
+
+
+def test_home_shows_board_top_and_lists(client, demo):
+    html = client.get("/").content.decode()
+    assert "Who is worth listening to?" in html
+    assert "Top of the leaderboard" in html and "Recently resolved" in html
+    assert "Upcoming deadlines" in html and "Newest quotes" in html
+    assert 'href="/leaderboard/"' in html
+    assert "Levi Spry" in html or "Savita Subramanian" in html  # recently decided calls
+
+
+def test_leaderboard_says_how_it_ranks(client, demo):
+    html = client.get("/leaderboard/").content.decode()
+    assert "Ranked by the" in html and "lower bound of mean skill" in html
+    assert "Alvin Ngan" in html and "Not yet ranked" in html
+    assert "Wilson interval" in html
+
+
+def test_leaderboard_filters_change_the_results(client, demo):
+    everyone = client.get("/leaderboard/").content.decode()
+    hk = client.get("/leaderboard/?market=XHKG").content.decode()
+    assert "Geoff Kendrick" in everyone and "Geoff Kendrick" not in hk  # bitcoin only
+    assert "Alvin Ngan" in hk
+    btc = client.get("/leaderboard/?instrument=BTC-USD").content.decode()
+    assert "Geoff Kendrick" in btc and "Alvin Ngan" not in btc
+    later = client.get("/leaderboard/?made_from=2025-01-01").content.decode()
+    assert "Tom Lee" not in later and "Alvin Ngan" in later
+    closes = client.get("/leaderboard/?kind=close_above").content.decode()
+    assert "Dan Ives" not in closes
+    # A bad value is reported, not a crash; nothing is filtered.
+    bad = client.get("/leaderboard/?made_from=yesterday")
+    assert bad.status_code == 200 and "Tom Lee" in bad.content.decode()
+    assert 'role="alert"' in bad.content.decode()
+
+
+def test_leaderboard_filter_fields_have_labels(client, demo):
+    html = client.get("/leaderboard/").content.decode()
+    for name in ("market", "instrument", "firm", "kind", "made_from", "made_to"):
+        assert f'<label for="id_{name}">' in html
+
+
+def test_leaderboard_sorts_by_a_column(client, demo):
+    html = client.get("/leaderboard/?sort=name").content.decode()
+    assert 'aria-sort="ascending"' in html
+    unranked = html[html.index("Not yet ranked") :]
+    names = ["Alvin Ngan", "Dan Ives", "Tom Lee"]
+    positions = [unranked.index(n) for n in names]
+    assert positions == sorted(positions)
+    desc = client.get("/leaderboard/?sort=-name").content.decode()
+    unranked = desc[desc.index("Not yet ranked") :]
+    assert unranked.index("Tom Lee") < unranked.index("Alvin Ngan")
+
+
+def test_firm_leaderboard_and_firm_page(client, seed):
+    html = client.get("/firms/").content.decode()
+    assert "Firm leaderboard" in html and seed.firm.name in html
+    page = client.get(f"/firms/{seed.firm.slug}/").content.decode()
+    assert "Alvin Ngan" in page and "23,200" in page
+    assert client.get("/firms/nope/").status_code == 404
+
+
+def test_strategist_page_has_charts_history_and_csv_link(client, demo):
+    response = client.get("/strategists/geoff-kendrick/")
+    html = response.content.decode()
+    assert html.count('class="badge badge-') >= 3
+    assert "cryptonewsdesk.com" in html
+    assert 'id="skill-data"' in html and 'id="difficulty-data"' in html
+    assert "track-record.csv" in html
+    assert "History (" in html  # revisions from ForecastEvent
+    skill = response.context["skill_chart"]
+    assert len(skill) == 3 and [p["x"] for p in skill] == sorted(p["x"] for p in skill)
+    assert len(response.context["difficulty_chart"]) == 3
+
+
+def test_forecast_page_chart_payload(client, seed):
+    response = client.get(f"/forecasts/{seed.pk}/")
+    html = response.content.decode()
+    assert "HSI closes at or above 23,200 on any trading day from 17 Feb 2025 to 14 Feb 2026" in html
+    assert "no deadline was stated, so the 12-month default applies" in html
+    chart = response.context["chart"]
+    assert chart["targets"] == [23200.0]
+    assert chart["baseline"] == 22620.33 and chart["resolved_on"] == "2025-02-21"
+    assert chart["deadline"] == "2026-02-14"
+    dates = [p[0] for p in chart["prices"]]
+    assert "2025-02-21" in dates and dates[0] < "2025-02-14" and dates[-1] > "2026-02-14"
+    assert len(chart["prices"]) <= 420  # downsampled
+    assert "Difficulty" in html and "random" in html
+
+
+def test_instrument_page(client, seed):
+    response = client.get("/instruments/HSI/")
+    html = response.content.decode()
+    assert response.status_code == 200 and "Hang Seng Index" in html
+    chart = response.context["chart"]
+    hsi = Forecast.objects.filter(instrument__symbol="HSI")
+    assert len(chart["targets"]) == sum(2 if f.kind == "range" else 1 for f in hsi)
+    assert 0 < len(chart["prices"]) <= 420
+    assert "No forecast on this market is pending now." in html or "badge-pending" in html
+    assert client.get("/instruments/NOPE/").status_code == 404
+
+
+def test_source_page_lists_its_forecasts(client, seed):
+    html = client.get(f"/sources/{seed.source_id}/").content.decode()
+    assert seed.source.url in html and "Alvin Ngan" in html
+    assert client.get("/sources/999999/").status_code == 404
+
+
+def test_source_with_only_drafts_is_not_public(client, demo):
+    source = SourceFactory()
+    assert client.get(f"/sources/{source.pk}/").status_code == 404
+    assert Source.objects.filter(pk=source.pk).exists()
+
+
+def test_methodology_page(client, demo):
+    html = client.get("/methodology/").content.decode()
+    assert "lower end" in html and "Wilson" in html and "A gap in the data never becomes a miss" in html
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("kendrick", "Geoff Kendrick"),
+        ("zhongtai", "Zhongtai"),
+        ("hang seng", "HSI"),
+        ("23,200", "Alvin Ngan"),
+    ],
+)
+def test_search_finds_strategists_firms_instruments_and_quotes(client, demo, q, expected):
+    html = client.get("/search/", {"q": q}).content.decode()
+    assert expected in html
+
+
+def test_search_short_query_is_empty(client, demo):
+    response = client.get("/search/?q=a")
+    assert response.status_code == 200 and response.context["count"] == 0
+
+
+def test_feed_of_resolutions(client, demo):
+    response = client.get("/feeds/resolutions/")
+    assert response["Content-Type"].startswith("application/atom+xml")
+    body = response.content.decode()
+    assert "<feed" in body and "<entry>" in body and "Alvin Ngan" in body
+    assert body.count("<entry>") == Forecast.objects.filter(status__in=["hit", "miss", "void"]).count()
+
+
+def test_track_record_csv(client, demo):
+    response = client.get("/strategists/geoff-kendrick/track-record.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 3
+    assert {r["status"] for r in rows} <= {"hit", "miss", "pending", "void"}
+    assert all(r["source_url"].startswith("http") and r["quote"] for r in rows)
+
+
+def test_csv_neutralises_formulas(client, seed):
+    Forecast.objects.filter(pk=seed.pk).update(quote="=HYPERLINK(1)")
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/strategists/alvin-ngan/track-record.csv").content.decode()))
+    )
+    assert rows[0]["quote"] == "'=HYPERLINK(1)"
+
+
+def test_cache_headers_and_conditional_get(client, seed):
+    response = client.get("/leaderboard/")
+    assert "max-age=300" in response["Cache-Control"]
+    last_modified = response["Last-Modified"]
+    assert last_modified
+    again = client.get("/leaderboard/", HTTP_IF_MODIFIED_SINCE=last_modified)
+    assert again.status_code == 304
+    # A change to a forecast makes the page fresh again.
+    Forecast.objects.filter(pk=seed.pk).update(updated_at=timezone.now() + timedelta(seconds=5))
+    assert client.get("/leaderboard/", HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 200
+    older = http_date((timezone.now() - timedelta(days=3650)).timestamp())
+    assert client.get("/methodology/", HTTP_IF_MODIFIED_SINCE=older).status_code == 200
+
+
+def test_pages_are_read_only(client, demo):
+    assert client.post("/leaderboard/").status_code == 405
+    assert client.post("/").status_code == 405
+
+
+def test_unpublished_forecasts_stay_off_public_pages(client, seed):
+    draft = make_forecast(
+        strategist=seed.strategist,
+        source=seed.source,
+        instrument=seed.instrument,
+        target=30000.0,
+        quote="a draft call to 30,000",
+        publish=False,
+    )
+    assert client.get(f"/forecasts/{draft.pk}/").status_code == 404
+    assert "a draft call to 30,000" not in client.get("/strategists/alvin-ngan/").content.decode()
+    assert "a draft call to 30,000" not in client.get("/search/?q=draft").content.decode()
+
+
+def test_pages_skip_link_and_language_switch(client, demo):
+    html = client.get("/").content.decode()
+    assert 'class="skip" href="#content"' in html
+    assert 'action="/i18n/setlang/"' in html and 'name="language"' in html
+
+
+def test_language_switch_to_traditional_chinese(client, demo):
+    response = client.post("/i18n/setlang/", {"language": "zh-hant", "next": "/leaderboard/"})
+    assert response.status_code == 302
+    html = client.get("/leaderboard/").content.decode()
+    assert 'lang="zh-Hant"' in html
+    assert "排行榜" in html
+
+
+def test_user_text_is_escaped_everywhere(client, seed):
+    Forecast.objects.filter(pk=seed.pk).update(quote="<script>alert(1)</script>")
+    for url in ("/", f"/forecasts/{seed.pk}/", "/strategists/alvin-ngan/", f"/sources/{seed.source_id}/"):
+        html = client.get(url).content.decode()
+        assert "<script>alert(1)</script>" not in html, url
