@@ -80,7 +80,7 @@ def test_forecast_list_filters(client, demo, query, expected, django_assert_max_
 def test_forecast_list_rejects_an_unknown_status(client, demo):
     response = client.get("/api/forecasts/?status=maybe")
     assert response.status_code == 400
-    assert "status" in response.json()
+    assert "status" in response.json()["error"]["fields"]
 
 
 def test_api_is_read_only_for_anonymous(client, demo):

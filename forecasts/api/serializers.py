@@ -1,17 +1,94 @@
+"""API representations. Output serializers only shape data; writes go through forecasts.services."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from forecasts.models import Forecast
+from forecasts.models import Basis, DeadlineSource, Firm, Forecast, Kind, Source, Strategist
 from forecasts.presentation import describe_claim
+from marketdata.models import Instrument, PriceBar
+
+# The trading calendars reach from 2000 to about six years ahead (METHODOLOGY §5.21).
+EARLIEST = date(2000, 1, 1)
+MAX_YEARS_AHEAD = 5
+
+# --- reads ---------------------------------------------------------------------------------------------
+
+
+class FirmRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Firm
+        fields = ["slug", "name"]
+
+
+class FirmSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Firm
+        fields = ["slug", "name", "website"]
+
+
+class StrategistSerializer(serializers.ModelSerializer):
+    firm = FirmRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Strategist
+        fields = ["slug", "name", "title", "firm"]
+
+
+class InstrumentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Instrument
+        fields = ["symbol", "name", "asset_class", "calendar_code", "currency", "trading_ended_on"]
+
+
+class PriceBarSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PriceBar
+        fields = ["session", "open", "high", "low", "close", "volume"]
+
+
+class SourceRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ["publication", "url", "title", "published_at"]
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    forecasts = serializers.SerializerMethodField(help_text="Ids of the published forecasts it quotes.")
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "publication",
+            "url",
+            "title",
+            "published_at",
+            "published_date_only",
+            "language",
+            "forecasts",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_forecasts(self, obj: Source) -> list[int]:
+        return [f.pk for f in getattr(obj, "published_forecasts", [])]
 
 
 class ForecastSerializer(serializers.ModelSerializer):
     strategist = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     strategist_name = serializers.CharField(source="strategist.name", read_only=True)
-    firm = serializers.CharField(source="firm.name", read_only=True, default=None)
+    firm = serializers.CharField(source="firm.name", read_only=True, default=None, allow_null=True)
     instrument = serializers.SlugRelatedField(slug_field="symbol", read_only=True)
-    other_instrument = serializers.SlugRelatedField(slug_field="symbol", read_only=True)
-    source = serializers.SerializerMethodField()
-    claim = serializers.SerializerMethodField()
+    other_instrument = serializers.SlugRelatedField(slug_field="symbol", read_only=True, allow_null=True)
+    source = SourceRefSerializer(read_only=True)
+    claim = serializers.SerializerMethodField(help_text="The claim in plain words.")
 
     class Meta:
         model = Forecast
@@ -48,9 +125,289 @@ class ForecastSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_source(self, obj: Forecast) -> dict:
-        s = obj.source
-        return {"publication": s.publication, "url": s.url, "title": s.title, "published_at": s.published_at}
-
     def get_claim(self, obj: Forecast) -> str:
         return describe_claim(obj)
+
+
+class SummarySerializer(serializers.Serializer):
+    """SCORING §4 figures (selectors.Summary.as_dict)."""
+
+    forecasts = serializers.IntegerField()
+    resolved = serializers.IntegerField(help_text="hits + misses")
+    hits = serializers.IntegerField()
+    misses = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    void = serializers.IntegerField()
+    hit_rate = serializers.FloatField(allow_null=True)
+    hit_rate_wilson_low = serializers.FloatField(allow_null=True, help_text="Wilson 95% interval, low end.")
+    hit_rate_wilson_high = serializers.FloatField(allow_null=True)
+    skill_scored = serializers.IntegerField(help_text="Hits and misses with a known difficulty.")
+    mean_skill = serializers.FloatField(allow_null=True, help_text="Mean of outcome - p: hits above chance.")
+    mean_skill_se = serializers.FloatField(allow_null=True)
+    skill_points = serializers.FloatField(help_text="Sum of skill.")
+    skill_lower_bound = serializers.FloatField(
+        allow_null=True, help_text="mean_skill - 1.96 x SE: what the leaderboard ranks by."
+    )
+    mean_boldness = serializers.FloatField(allow_null=True)
+    mean_directional_return = serializers.FloatField(allow_null=True)
+
+
+class TrackRecordStrategistSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    firm = serializers.CharField(allow_null=True)
+    title = serializers.CharField(allow_blank=True)
+
+
+class StrategistTrackRecordSerializer(serializers.Serializer):
+    strategist = TrackRecordStrategistSerializer()
+    as_of = serializers.DateField(allow_null=True, help_text="The date it stands at; null: now.")
+    summary = SummarySerializer()
+    forecasts = ForecastSerializer(many=True)
+
+
+class FirmTrackRecordSerializer(serializers.Serializer):
+    firm = FirmSerializer()
+    as_of = serializers.DateField(allow_null=True, help_text="The date it stands at; null: now.")
+    summary = SummarySerializer()
+    forecasts = ForecastSerializer(many=True)
+
+
+class LeaderboardRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField(
+        allow_null=True, help_text="Null: fewer scored forecasts than min_resolved. Ties share a rank."
+    )
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    firm = FirmRefSerializer(allow_null=True, help_text="The strategist's firm (null on the firm board).")
+    summary = SummarySerializer()
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    by = serializers.ChoiceField(choices=["strategist", "firm"])
+    as_of = serializers.DateField(allow_null=True)
+    min_resolved = serializers.IntegerField()
+    ranking = serializers.CharField(help_text="How the board ranks, in words.")
+    results = LeaderboardRowSerializer(many=True)
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField(allow_blank=True)
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text='Messages per field; nested fields are dotted, e.g. "forecasts.0.target".',
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error, whatever its status."""
+
+    error = ErrorDetailSerializer()
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text='Send as "Authorization: Token <token>".')
+    expiry = serializers.DateTimeField(allow_null=True)
+    username = serializers.CharField()
+
+
+# --- query parameters -------------------------------------------------------------------------------
+
+
+class AsOfQuerySerializer(serializers.Serializer):
+    as_of = serializers.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        help_text="YYYY-MM-DD: as it stood at the end of that date (UTC). Omit for now.",
+    )
+
+
+class LeaderboardQuerySerializer(AsOfQuerySerializer):
+    by = serializers.ChoiceField(choices=["strategist", "firm"], default="strategist")
+    market = serializers.CharField(required=False, default="", help_text="Calendar code, e.g. XHKG.")
+    instrument = serializers.CharField(required=False, default="", help_text="Instrument symbol.")
+    firm = serializers.CharField(required=False, default="", help_text="Firm slug.")
+    strategist = serializers.CharField(required=False, default="", help_text="Strategist slug.")
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False, default="")
+    status = serializers.ChoiceField(
+        choices=[("pending", "Pending"), ("hit", "Hit"), ("miss", "Miss"), ("void", "Void")],
+        required=False,
+        default="",
+        help_text="Only forecasts with this status (as of `as_of` when given).",
+    )
+    made_from = serializers.DateField(required=False, default=None, help_text="Made on or after (UTC date).")
+    made_to = serializers.DateField(required=False, default=None, help_text="Made on or before (UTC date).")
+
+    def validate(self, attrs):
+        if attrs.get("made_from") and attrs.get("made_to") and attrs["made_from"] > attrs["made_to"]:
+            raise serializers.ValidationError({"made_to": "made_to is before made_from."})
+        return attrs
+
+
+class BarsQuerySerializer(serializers.Serializer):
+    # "from" is a keyword; the fields are renamed in to_internal_value.
+    start = serializers.DateField(required=False, default=None)
+    end = serializers.DateField(required=False, default=None)
+
+    def to_internal_value(self, data):
+        renamed = {"start": data.get("from"), "end": data.get("to")}
+        try:
+            return super().to_internal_value({k: v for k, v in renamed.items() if v not in (None, "")})
+        except serializers.ValidationError as exc:
+            names = {"start": "from", "end": "to"}
+            raise serializers.ValidationError({names.get(k, k): v for k, v in exc.detail.items()}) from None
+
+    def validate(self, attrs):
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError({"to": "'to' is before 'from'."})
+        return attrs
+
+
+# --- writes ------------------------------------------------------------------------------------------
+
+
+class FiniteFloatField(serializers.FloatField):
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            raise serializers.ValidationError("A finite number is required.")
+        return value
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class PublishedField(serializers.Field):
+    """An ISO date (2025-02-14) or a datetime with a UTC offset (2025-02-14T16:10+08:00)."""
+
+    default_error_messages = {
+        "invalid": "Expected an ISO date (2025-02-14) or a datetime with offset (2025-02-14T16:10+08:00).",
+        "naive": "A publication time needs a UTC offset, e.g. 2025-02-14T16:10+08:00.",
+        "range": "The publication date must be between 2000-01-01 and today.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        value: date | datetime
+        try:
+            value = date.fromisoformat(data) if len(data) == 10 else parse_datetime(data)
+        except ValueError:
+            value = None
+        if value is None:
+            self.fail("invalid")
+        if isinstance(value, datetime) and timezone.is_naive(value):
+            self.fail("naive")
+        day = value.date() if isinstance(value, datetime) else value
+        if not EARLIEST <= day <= timezone.now().date() + timedelta(days=1):
+            self.fail("range")
+        return value
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+class ForecastInputSerializer(serializers.Serializer):
+    """One quoted forecast of a source, in the CSV import's terms."""
+
+    strategist = serializers.CharField(max_length=200, help_text="Name (or alias); created if new.")
+    firm = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    quote = serializers.CharField(help_text="The verbatim words.")
+    instrument = serializers.CharField(max_length=32, help_text="Symbol or alias, e.g. HSI, 恒指.")
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    target = FiniteFloatField(required=False, allow_null=True, default=None)
+    target_upper = FiniteFloatField(required=False, allow_null=True, default=None)
+    other_instrument = serializers.CharField(max_length=32, required=False, allow_null=True, default=None)
+    basis = serializers.ChoiceField(choices=Basis.choices, default=Basis.CLOSE)
+    deadline = serializers.DateField(required=False, allow_null=True, default=None)
+    deadline_source = serializers.ChoiceField(
+        choices=DeadlineSource.choices, required=False, allow_null=True, default=None
+    )
+    made_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Defaults to the source's publication."
+    )
+
+    def validate_deadline(self, value):
+        return _not_too_far(value)
+
+    def validate_made_at(self, value):
+        return _made_at(value)
+
+
+class SourceCreateSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=1000)
+    publication = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    published = PublishedField(
+        help_text="ISO date (stored as the end of that day in the first forecast's exchange time zone) "
+        "or a datetime with offset."
+    )
+    language = serializers.CharField(max_length=16, required=False, default="en")
+    article_text = serializers.CharField(required=False, allow_blank=True, default="")
+    forecasts = ForecastInputSerializer(many=True, min_length=1, max_length=200)
+
+
+class SourceCreatedSerializer(serializers.Serializer):
+    source = SourceSerializer()
+    forecasts = ForecastSerializer(many=True)
+
+
+class CorrectionChangesSerializer(serializers.Serializer):
+    """Claim fields to change; any subset."""
+
+    quote = serializers.CharField(required=False)
+    instrument = serializers.CharField(max_length=32, required=False, help_text="Symbol.")
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    target = FiniteFloatField(required=False, allow_null=True)
+    target_upper = FiniteFloatField(required=False, allow_null=True)
+    other_instrument = serializers.CharField(max_length=32, required=False, allow_null=True)
+    basis = serializers.ChoiceField(choices=Basis.choices, required=False)
+    made_at = serializers.DateTimeField(required=False)
+    deadline = serializers.DateField(required=False)
+    deadline_source = serializers.ChoiceField(choices=DeadlineSource.choices, required=False)
+
+    def validate_deadline(self, value):
+        return _not_too_far(value)
+
+    def validate_made_at(self, value):
+        return _made_at(value)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({k: ["This field cannot be corrected."] for k in unknown})
+        return super().to_internal_value(data)
+
+
+class CorrectionSerializer(serializers.Serializer):
+    changes = CorrectionChangesSerializer()
+    reason = serializers.CharField(help_text="Published with the correction.")
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Published with the void.")
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(required=False)
+    password = serializers.CharField(required=False, style={"input_type": "password"})
+
+
+def _not_too_far(value: date | None) -> date | None:
+    if value is not None and not (
+        EARLIEST <= value <= timezone.now().date() + timedelta(days=366 * MAX_YEARS_AHEAD)
+    ):
+        raise serializers.ValidationError(
+            f"The deadline must be between {EARLIEST} and {MAX_YEARS_AHEAD} years from today."
+        )
+    return value
+
+
+def _made_at(value: datetime | None) -> datetime | None:
+    if value is not None and not (value.date() >= EARLIEST and value <= timezone.now() + timedelta(days=1)):
+        raise serializers.ValidationError("made_at must be between 2000-01-01 and now.")
+    return value
