@@ -85,14 +85,15 @@ class ArticleForm(forms.Form):
 
 
 class CandidateForm(forms.Form):
-    accept = forms.BooleanField(required=False, initial=True)
+    # Suggestions come ticked (their initial data says so); the blank row for a hand-added forecast does not.
+    accept = forms.BooleanField(required=False, initial=False)
     strategist = forms.CharField(max_length=200, required=False)
     firm = forms.CharField(max_length=200, required=False)
     quote = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), max_length=2000, required=False
     )
     instrument = forms.CharField(max_length=64, required=False, help_text="Symbol or alias.")
-    kind = forms.ChoiceField(choices=Kind.choices)
+    kind = forms.ChoiceField(choices=[("", "---------"), *Kind.choices], required=False)
     target = forms.FloatField(required=False)
     target_upper = forms.FloatField(required=False)
     other_instrument = forms.CharField(max_length=64, required=False)
@@ -102,6 +103,14 @@ class CandidateForm(forms.Form):
     same_call_confirmed = forms.BooleanField(
         required=False, label="Not a duplicate", help_text="Tick to save although a similar forecast exists."
     )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("accept"):
+            for name in ("strategist", "quote", "instrument", "kind"):
+                if not data.get(name):
+                    self.add_error(name, "Required for an accepted forecast.")
+        return data
 
 
 CandidateFormSet = forms.formset_factory(CandidateForm, extra=1, max_num=50, validate_max=True)

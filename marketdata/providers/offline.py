@@ -52,8 +52,17 @@ def read_price_csv(
     or the session date and column for contract violations (e.g. high below close,
     duplicate dates). Rows are returned sorted by date.
     """
-    text = _read_text(path_or_file)
-    reader = csv.reader(io.StringIO(text))
+    try:
+        text = _read_text(path_or_file)
+    except UnicodeDecodeError as exc:
+        raise ProviderDataError(f"{source}: not UTF-8 text (byte {exc.start})") from exc
+    try:
+        return _parse_price_rows(csv.reader(io.StringIO(text, newline="")), source=source)
+    except csv.Error as exc:
+        raise ProviderDataError(f"{source}: malformed CSV: {exc}") from exc
+
+
+def _parse_price_rows(reader, *, source: str) -> pd.DataFrame:
     header = next(reader, None)
     if header is None:
         raise ProviderDataError(f"{source}: file is empty; expected a header with date and close")
