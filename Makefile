@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 CI ?=
 SERVICES_ENV := $(if $(CI),HINDSIGHT_REQUIRE_SERVICES=1,)
 
-.PHONY: setup system-deps run test test-fast lint fmt migrations-check backup restore clean
+.PHONY: setup system-deps run test test-fast lint fmt migrations-check backup restore bench clean
 
 setup: $(VENV)/.installed
 
@@ -57,6 +57,11 @@ fmt: setup
 
 migrations-check: setup
 	DJANGO_SECRET_KEY=x $(PY) manage.py makemigrations --check --dry-run
+
+# Benchmarks (BENCHMARKS.md): throwaway PostgreSQL + Redis, synthetic data; SCALE=small|full.
+SCALE ?= small
+bench: setup system-deps
+	HINDSIGHT_REQUIRE_SERVICES=1 $(PY) -m tests.servers -- $(PY) bench/run.py --scale $(SCALE)
 
 # Database backup / restore of DATABASE_URL (PostgreSQL: pg_dump custom format; SQLite: a file copy).
 FILE ?= var/backup-$(shell date +%Y%m%d-%H%M%S).dump

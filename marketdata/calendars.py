@@ -162,6 +162,16 @@ class TradingCalendar:
         return i
 
     # --------------------------------------------------------------- queries
+    @property
+    def opens(self) -> np.ndarray:
+        """Session open instants (UTC, datetime64[ns]), aligned with `sessions`."""
+        return self._opens
+
+    @property
+    def closes(self) -> np.ndarray:
+        """Session close instants (UTC, datetime64[ns]), aligned with `sessions`."""
+        return self._closes
+
     def is_session(self, d: date) -> bool:
         day = _to_day(d)
         self._check(day)

@@ -1,0 +1,394 @@
+"""Issue 7 benchmarks: ``python -m tests.servers -- python bench/run.py --scale small|full``.
+
+Generates synthetic data in the throwaway PostgreSQL (DATABASE_URL), measures, prints every figure
+with its target and writes bench/results.json ({"name": {"value", "unit", "target"}}).
+Sections: rescore (bulk vs ORM loop vs floor, memory), scaleout (1 vs 2 processes), incremental,
+ingest, web. ``--only`` picks sections; ``--pages`` overrides the pages the web section loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import pipeline  # noqa: E402
+from bench.data import SCALES, Scale, dsn_from_url, generate, log, now_utc  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results.json"
+DEFAULT_PAGES = ["/", "/leaderboard/", "/strategists/{slug}/", "/api/strategists/{slug}/track-record/"]
+SECTIONS = ("rescore", "scaleout", "incremental", "ingest", "web")
+
+results: dict[str, dict] = {}
+
+
+def record(name: str, value, unit: str, target: str = "", ok: bool | None = None) -> None:
+    results[name] = {"value": value, "unit": unit, "target": target}
+    if ok is not None:
+        results[name]["met"] = ok
+    shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
+    flag = "" if ok is None else ("  [met]" if ok else "  [MISSED]")
+    print(f"  {name:<44} {shown:>14} {unit:<12} target {target or '-'}{flag}", flush=True)
+
+
+def _child(args):
+    fn, kwargs = args
+    return fn(**kwargs)
+
+
+def in_processes(jobs: list[dict]) -> list[dict]:
+    """Run pipeline.rescore(**job) for each job, each in its own fresh process, all at once."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(len(jobs), maxtasksperchild=1) as pool:
+        return pool.map(_child, [(pipeline.rescore, job) for job in jobs])
+
+
+def reset_scores(dsn: str, where: str = "TRUE") -> None:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE forecasts_forecast SET status = 'pending', status_note = '', awaiting_data = false, "
+            "resolved_on = NULL, resolution_price = NULL, baseline = NULL, baseline_date = NULL, "
+            "window_start = NULL, window_end = NULL, window_sessions = NULL, difficulty = NULL, "
+            "skill = NULL, "
+            f"scorer_version = '', scored_at = NULL, void_reason = '' WHERE {where}"
+        )
+        conn.execute(
+            "DELETE FROM forecasts_forecastevent WHERE action IN ('scored', 'rescored') AND forecast_id IN "
+            f"(SELECT id FROM forecasts_forecast WHERE {where})"
+        )
+        conn.execute("VACUUM ANALYZE forecasts_forecast")
+        conn.execute("VACUUM ANALYZE forecasts_forecastevent")
+
+
+# ------------------------------------------------------------------------------------------ sections
+
+
+def section_rescore(dsn: str, scale: Scale, ids: list[int], as_of, workdir: Path) -> dict:
+    print("\n== full rescore ==", flush=True)
+    lines = str(workdir / "results.tsv")
+    first = in_processes([{"dsn": dsn, "ids": ids, "as_of": as_of, "record": lines}])[0]
+    log(f"bulk run 1: {first}")
+    reset_scores(dsn)
+    floor = in_processes([{"dsn": dsn, "ids": ids, "as_of": as_of, "mode": "floor", "replay": lines}])[0]
+    log(f"floor: {floor}")
+    reset_scores(dsn)
+    bulk = in_processes([{"dsn": dsn, "ids": ids, "as_of": as_of}])[0]
+    log(f"bulk run 2: {bulk}")
+    best = min(first["total_s"], bulk["total_s"])
+    n = bulk["forecasts"]
+    record("rescore_bulk_seconds", best, "s", f"{n:,} forecasts, {bulk['bars']:,} bars")
+    record("rescore_bulk_forecasts_per_s", n / best, "forecasts/s")
+    record("rescore_bulk_read_s", bulk["read_s"], "s")
+    record("rescore_bulk_score_s", bulk["score_s"], "s")
+    record("rescore_bulk_write_s", bulk["write_s"], "s")
+    record("rescore_floor_seconds", floor["total_s"], "s", "read + COPY + UPDATE, no scoring")
+    ratio = best / floor["total_s"]
+    record("rescore_bulk_vs_floor", ratio, "x floor", "<= 2x", ratio <= 2)
+    peak = max(first["peak_rss_mb"], bulk["peak_rss_mb"])
+    record("rescore_peak_rss_mb", peak, "MB", "< 2048 MB", peak < 2048)
+    return {"bulk_s": best, "forecasts": n}
+
+
+def section_orm_loop(dsn: str, scale: Scale, bulk: dict) -> None:
+    print("\n== per-forecast ORM loop (services.score_instrument_forecasts), sampled ==", flush=True)
+    import django
+
+    django.setup()
+    from forecasts import services
+    from marketdata.models import Instrument
+
+    sample = list(Instrument.objects.order_by("id")[BENCH_SKIP : BENCH_SKIP + scale.orm_sample_instruments])
+    ids = ",".join(str(i.pk) for i in sample)
+    reset_scores(dsn, f"instrument_id IN ({ids}) OR other_instrument_id IN ({ids})")
+    scored, seconds = 0, 0.0
+    for instrument in sample:
+        t = time.perf_counter()
+        summary = services.score_instrument_forecasts(instrument)
+        seconds += time.perf_counter() - t
+        scored += summary.scored
+    per = seconds / max(1, scored)
+    estimate = per * bulk["forecasts"]
+    record("orm_loop_sample_forecasts", scored, "forecasts", f"{len(sample)} instruments")
+    record("orm_loop_ms_per_forecast", per * 1000, "ms")
+    record("orm_loop_extrapolated_s", estimate, "s", f"for {bulk['forecasts']:,} forecasts")
+    speedup = estimate / bulk["bulk_s"]
+    record("rescore_speedup_vs_orm_loop", speedup, "x", ">= 100x", speedup >= 100)
+
+
+BENCH_SKIP = 5  # the first instruments are the outperform benchmarks
+
+
+def section_scaleout(dsn: str, ids: list[int], as_of, one_process_s: float) -> None:
+    print("\n== scale out: the full rescore in 2 processes (instruments split in two) ==", flush=True)
+    reset_scores(dsn)
+    t = time.perf_counter()
+    parts = in_processes(
+        [{"dsn": dsn, "ids": ids[0::2], "as_of": as_of}, {"dsn": dsn, "ids": ids[1::2], "as_of": as_of}]
+    )
+    two = time.perf_counter() - t
+    log(f"2 processes: {parts}")
+    record("scaleout_1_process_s", one_process_s, "s")
+    record("scaleout_2_processes_s", two, "s", "< 1 process")
+    speedup = one_process_s / two
+    record("scaleout_speedup", speedup, "x", "> 1x (2 cores, shared)", speedup > 1)
+
+
+def section_incremental(dsn: str, scale: Scale, ids: list[int]) -> None:
+    print("\n== daily incremental: one new bar per instrument, rescore the pending ==", flush=True)
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        # the withheld newest session gets its bar: last close x (1 + 1%)
+        conn.execute(
+            "INSERT INTO marketdata_pricebar (instrument_id, session, open, high, low, close, volume, "
+            "source, fetched_at) SELECT i.id, s.session, b.close, b.close * 1.02, b.close * 0.99, "
+            "b.close * 1.01, 1, "
+            "'bench', now() FROM marketdata_instrument i JOIN bench_sessions s ON s.code = i.calendar_code "
+            f"AND s.n = {scale.sessions} JOIN LATERAL (SELECT close FROM marketdata_pricebar p WHERE "
+            "p.instrument_id = i.id ORDER BY session DESC LIMIT 1) b ON TRUE ON CONFLICT DO NOTHING"
+        )
+        conn.execute("ANALYZE marketdata_pricebar")
+    as_of = now_utc()
+    for label, subset in (("10pct", ids[: max(1, len(ids) // 10)]), ("all", ids)):
+        t = time.perf_counter()
+        since = needed_since(dsn, subset)
+        out = pipeline.rescore(dsn, subset, as_of, pending_only=True, since=since)
+        seconds = time.perf_counter() - t
+        log(f"incremental {label}: {out}")
+        record(f"incremental_{label}_pending", out["forecasts"], "forecasts", f"{len(subset)} instruments")
+        record(f"incremental_{label}_bars_read", out["bars"], "bars")
+        target = "< 5 s at full scale" if label == "all" else "grows with pending"
+        record(f"incremental_{label}_s", seconds, "s", target, seconds < 5 if label == "all" else None)
+
+
+def needed_since(dsn: str, ids: list[int]) -> dict[int, int]:
+    """Per instrument, the first bar its pending forecasts can need: 506 bar rows (the volatility scan)
+    before the earliest baseline (or made_at - 30 days when never scored)."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT p.instrument_id, (SELECT min(session) FROM (SELECT session FROM marketdata_pricebar b "
+            "WHERE b.instrument_id = p.instrument_id AND b.session <= p.first ORDER BY session DESC "
+            "LIMIT 506) x) - DATE '1970-01-01' FROM (SELECT instrument_id, min(coalesce(baseline_date, "
+            "(made_at AT TIME ZONE 'UTC')::date - 30)) AS first FROM forecasts_forecast WHERE status = "
+            "'pending' AND kind <> 'manual' AND instrument_id = ANY(%s) GROUP BY 1) p",
+            (ids,),
+        ).fetchall()
+    return {i: d for i, d in rows if d is not None}
+
+
+def section_ingest(dsn: str, scale: Scale) -> None:
+    print("\n== price ingestion: upsert_price_bars vs a COPY-based upsert vs raw COPY ==", flush=True)
+    import django
+
+    django.setup()
+    import numpy as np
+    import pandas as pd
+    import psycopg
+
+    from marketdata.calendars import get_calendar
+    from marketdata.models import Instrument
+    from marketdata.services import upsert_price_bars
+
+    n_inst = 4 if scale.name == "small" else 10
+    days = get_calendar("XNYS").sessions[-3000:-500]
+    rng = np.random.default_rng(7)
+
+    def frame() -> pd.DataFrame:
+        close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, len(days))))
+        return pd.DataFrame(
+            {"open": close, "high": close * 1.01, "low": close * 0.99, "close": close, "volume": 1e6},
+            index=pd.DatetimeIndex(days, name="session"),
+        )
+
+    def fresh(tag: str) -> list[Instrument]:
+        return [
+            Instrument.objects.create(symbol=f"ING-{tag}-{k}", name=f"ingest {k}", calendar_code="XNYS")
+            for k in range(n_inst)
+        ]
+
+    frames = [frame() for _ in range(n_inst)]
+    total = n_inst * len(days)
+    t = time.perf_counter()
+    for inst, f in zip(fresh("orm"), frames, strict=True):
+        upsert_price_bars(inst, f, source="bench")
+    orm_rate = total / (time.perf_counter() - t)
+
+    def tsv(insts) -> str:
+        out = []
+        for inst, f in zip(insts, frames, strict=True):
+            d = f.index.strftime("%Y-%m-%d")
+            block = pd.DataFrame({"i": inst.pk, "d": d, **{c: f[c].map(repr) for c in f.columns}})
+            out.append(block.to_csv(sep="\t", header=False, index=False))
+        return "".join(out)
+
+    cols = "instrument_id, session, open, high, low, close, volume"
+    with psycopg.connect(dsn) as conn:
+        text = tsv(fresh("copy"))
+        t = time.perf_counter()
+        conn.execute(
+            "CREATE TEMP TABLE ing (instrument_id int, session date, open float8, high float8, "
+            "low float8, close float8, volume float8) ON COMMIT DROP"
+        )
+        with conn.cursor().copy(f"COPY ing ({cols}) FROM STDIN") as copy:
+            copy.write(text)
+        conn.execute(
+            f"INSERT INTO marketdata_pricebar ({cols}, source, fetched_at) SELECT {cols}, 'bench', "
+            "now() FROM ing"
+        )
+        conn.commit()
+        copy_rate = total / (time.perf_counter() - t)
+        text = tsv(fresh("upsert"))
+        t = time.perf_counter()
+        conn.execute(
+            "CREATE TEMP TABLE ing (instrument_id int, session date, open float8, high float8, "
+            "low float8, close float8, volume float8) ON COMMIT DROP"
+        )
+        with conn.cursor().copy(f"COPY ing ({cols}) FROM STDIN") as copy:
+            copy.write(text)
+        conn.execute(
+            f"INSERT INTO marketdata_pricebar ({cols}, source, fetched_at) SELECT {cols}, 'bench', now() "
+            "FROM ing ON CONFLICT (instrument_id, session) DO UPDATE SET open = EXCLUDED.open, "
+            "high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume, "
+            "source = EXCLUDED.source, fetched_at = EXCLUDED.fetched_at WHERE (marketdata_pricebar.open, "
+            "marketdata_pricebar.high, marketdata_pricebar.low, marketdata_pricebar.close, "
+            "marketdata_pricebar.volume) IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, "
+            "EXCLUDED.close, EXCLUDED.volume)"
+        )
+        conn.commit()
+        copy_upsert_rate = total / (time.perf_counter() - t)
+    record("ingest_raw_copy_bars_per_s", copy_rate, "bars/s", f"{total:,} bars (floor)")
+    record("ingest_upsert_price_bars_per_s", orm_rate, "bars/s")
+    record("ingest_upsert_vs_copy", orm_rate / copy_rate, "of COPY", ">= 0.5", orm_rate / copy_rate >= 0.5)
+    ratio = copy_upsert_rate / copy_rate
+    record("ingest_copy_upsert_bars_per_s", copy_upsert_rate, "bars/s", "bench variant")
+    record("ingest_copy_upsert_vs_copy", ratio, "of COPY", ">= 0.5", ratio >= 0.5)
+
+
+def section_web(url: str, scale: Scale, pages: list[str]) -> None:
+    print("\n== web: gunicorn (2 sync workers) on loopback, 4 client threads ==", flush=True)
+    import psycopg
+
+    from bench import web
+    from tests.servers import free_port
+
+    with psycopg.connect(dsn_from_url(url)) as conn:
+        slugs = [
+            r[0]
+            for r in conn.execute(
+                "SELECT s.slug FROM forecasts_strategist s "
+                "JOIN forecasts_forecast f ON f.strategist_id = s.id "
+                "GROUP BY s.slug ORDER BY count(*) DESC, s.slug LIMIT 20"
+            )
+        ]
+    port = free_port()
+    proc = web.start_gunicorn(port, url)
+    try:
+        base = web.load(port, ["/bench/trivial/"], scale.web_seconds)
+        record("web_trivial_rps", base["rps"], "req/s", "baseline")
+        for page in pages:
+            paths = [page.format(slug=s) for s in slugs] if "{slug}" in page else [page]
+            status, size = web.get(port, paths[0])
+            name = page.strip("/").replace("/", "_").replace("{slug}", "slug") or "home"
+            if status != 200:
+                record(f"web_{name}_status", status, "HTTP", "200", False)
+                continue
+            out = web.load(port, paths, scale.web_seconds)
+            ratio = out["rps"] / base["rps"]
+            record(f"web_{name}_rps", out["rps"], "req/s", f"{size:,} bytes")
+            record(f"web_{name}_vs_trivial", ratio, "of trivial", ">= 0.5", ratio >= 0.5)
+            record(f"web_{name}_p95_ms", out["p95_ms"], "ms", "< 50 ms", out["p95_ms"] < 50)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--pages", default=",".join(DEFAULT_PAGES), help="comma-separated; {slug} = a strategist"
+    )
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        print(
+            "DATABASE_URL must point at PostgreSQL; run through: python -m tests.servers -- ...",
+            file=sys.stderr,
+        )
+        return 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    only = set(args.only.split(","))
+    scale = SCALES[args.scale]
+    dsn = dsn_from_url(url)
+    started = time.perf_counter()
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    as_of = now_utc()
+    gen = generate(url, scale, as_of)
+    for k, v in gen.items():
+        record(f"data_{k}", v, "s" if k.endswith("_s") else "rows")
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM marketdata_instrument ORDER BY id")]
+    results["machine"] = {
+        "value": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.python_version()}",
+        "unit": "",
+        "target": "",
+    }
+    with tempfile.TemporaryDirectory(prefix="hindsight-bench-") as tmp:
+        bulk = None
+        if "rescore" in only:
+            bulk = section_rescore(dsn, scale, ids, as_of, Path(tmp))
+            try:
+                section_orm_loop(dsn, scale, bulk)
+            except Exception as exc:  # the services are being changed by others: report, carry on
+                record("orm_loop_error", repr(exc)[:300], "", "", False)
+        if "scaleout" in only and bulk:
+            section_scaleout(dsn, ids, as_of, bulk["bulk_s"])
+        if "incremental" in only:
+            section_incremental(dsn, scale, ids)
+        if "ingest" in only:
+            try:
+                section_ingest(dsn, scale)
+            except Exception as exc:
+                record("ingest_error", repr(exc)[:300], "", "", False)
+        if "web" in only:
+            try:
+                section_web(url, scale, [p for p in args.pages.split(",") if p])
+            except Exception as exc:
+                record("web_error", repr(exc)[:300], "", "", False)
+    record("bench_total_s", time.perf_counter() - started, "s", f"scale {scale.name}")
+    RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"\nwrote {RESULTS}")
+    missed = [k for k, v in results.items() if v.get("met") is False]
+    if missed:
+        print("missed: " + ", ".join(missed))
+    return (
+        0 if not any(math.isnan(v["value"]) for v in results.values() if isinstance(v["value"], float)) else 1
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
