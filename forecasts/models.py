@@ -188,7 +188,8 @@ class Forecast(models.Model):
         help_text="Who entered it (empty for imports).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Indexed: the newest change is every public page's Last-Modified and the board cache's key.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     all_objects = models.Manager()
     objects = PublishedForecastManager()

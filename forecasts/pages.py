@@ -6,8 +6,10 @@ with their foreign keys joined (select_related) and their histories prefetched i
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Max, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
@@ -46,9 +48,9 @@ def last_modified() -> datetime | None:
     return max(stamps) if stamps else None
 
 
-def home(*, top: int = 5, each: int = 6) -> dict:
-    """The home page: the top of the board and three short lists. Five queries."""
-    rows = leaderboard()
+def home(*, top: int = 5, each: int = 6, version: datetime | None = None) -> dict:
+    """The home page: the top of the board and three short lists. Five queries (three once cached)."""
+    rows = board(ForecastFilters(), version=version)
     today = timezone.now().date()
     resolved = forecast_list().filter(status__in=RESOLVED).order_by("-resolved_on", "-pk")[:each]
     upcoming = (
@@ -157,6 +159,24 @@ def resolutions(limit: int = 50) -> list[Forecast]:
     )
 
 
-def board(f: ForecastFilters, *, by: str = "strategist"):
-    """The leaderboard over the filtered forecasts (two queries)."""
-    return leaderboard(filter_forecasts(Forecast.objects.all(), f), by=by)
+BOARD_CACHE_SECONDS = 3600
+
+
+def board(f: ForecastFilters, *, by: str = "strategist", version: datetime | None = None):
+    """The leaderboard over the filtered forecasts (two queries), cached per filter set.
+
+    A board aggregates every forecast, which at a million forecasts takes seconds; it only
+    changes when a forecast does, so it is cached under the data's last change (`version`,
+    the same stamp as Last-Modified): any change makes a new key, and old ones expire.
+    """
+    if version is None:
+        return leaderboard(filter_forecasts(Forecast.objects.all(), f), by=by)
+    key = (
+        "board:"
+        + hashlib.sha256(repr((by, sorted(f.__dict__.items()), version.isoformat())).encode()).hexdigest()
+    )
+    rows = cache.get(key)
+    if rows is None:
+        rows = leaderboard(filter_forecasts(Forecast.objects.all(), f), by=by)
+        cache.set(key, rows, BOARD_CACHE_SECONDS)
+    return rows

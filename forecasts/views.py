@@ -12,6 +12,7 @@ import functools
 
 from django import forms
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
@@ -32,10 +33,14 @@ from forecasts.selectors import ForecastFilters, summarize
 from marketdata.models import Instrument
 
 PAGE_MAX_AGE = 300
+BOARD_PAGE_SIZE = 100
 
 
 def _last_modified(request, *args, **kwargs):
-    return pages.last_modified()
+    # Computed once per request: also the version under which leaderboards are cached.
+    if not hasattr(request, "_data_version"):
+        request._data_version = pages.last_modified()
+    return request._data_version
 
 
 def public_page(view):
@@ -147,17 +152,24 @@ def _board_context(request, *, by: str, extra_filters: dict | None = None) -> di
     filters = form.filters()
     if extra_filters:
         filters = ForecastFilters(**{**filters.__dict__, **extra_filters})
-    rows = pages.board(filters, by=by)
+    rows = pages.board(filters, by=by, version=_last_modified(request))
     sort = request.GET.get("sort", "")
     ranked, applied = sort_board([r for r in rows if r.rank is not None], sort)
     unranked, _applied = sort_board([r for r in rows if r.rank is None], sort)
     default_params = request.GET.copy()
     default_params.pop("sort", None)
+    # A page of the ranked board; only the top of the unranked (thousands at scale).
+    page = Paginator(ranked, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    page_params = request.GET.copy()
+    page_params.pop("page", None)
     return {
         "form": form,
         "filtered": form.active(),
-        "ranked": ranked,
-        "unranked": unranked,
+        "ranked": page.object_list,
+        "page": page,
+        "page_query": page_params.urlencode(),
+        "unranked": unranked[:BOARD_PAGE_SIZE],
+        "unranked_more": max(0, len(unranked) - BOARD_PAGE_SIZE),
         "sort": applied,
         "columns": _sort_links(request, applied),
         "default_sort_url": "?" + default_params.urlencode(),
@@ -171,7 +183,7 @@ def _board_context(request, *, by: str, extra_filters: dict | None = None) -> di
 
 @public_page
 def home_page(request):
-    context = pages.home()
+    context = pages.home(version=_last_modified(request))
     context["min_resolved"] = settings.HINDSIGHT_LEADERBOARD_MIN_RESOLVED
     return render(request, "forecasts/home.html", context)
 

@@ -86,7 +86,7 @@ class PriceBar(models.Model):
     close = models.FloatField()
     volume = models.FloatField(null=True, blank=True)
     source = models.CharField(max_length=32, help_text="Provider that supplied this bar.")
-    fetched_at = models.DateTimeField()
+    fetched_at = models.DateTimeField(db_index=True)  # the newest fetch dates every public page
 
     class Meta:
         ordering = ["instrument", "session"]

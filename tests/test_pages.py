@@ -11,6 +11,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -81,6 +82,8 @@ QUERY_BOUNDS = {
 
 
 def _count(client, url: str) -> int:
+    """Queries for one uncached request (leaderboards are cached per data version)."""
+    cache.clear()
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, url
@@ -336,3 +339,24 @@ def test_user_text_is_escaped_everywhere(client, seed):
     for url in ("/", f"/forecasts/{seed.pk}/", "/strategists/alvin-ngan/", f"/sources/{seed.source_id}/"):
         html = client.get(url).content.decode()
         assert "<script>alert(1)</script>" not in html, url
+
+
+def test_leaderboards_are_cached_until_the_data_changes(client, demo, django_assert_max_num_queries):
+    from django.core.cache import cache as page_cache
+
+    page_cache.clear()
+    client.get("/leaderboard/")
+    with django_assert_max_num_queries(3):  # Last-Modified + filter choices; the board comes from the cache
+        cached = client.get("/leaderboard/").content.decode()
+    f = Forecast.objects.get(strategist__slug="alvin-ngan")
+    Forecast.all_objects.filter(pk=f.pk).update(status="miss", skill=-f.difficulty, updated_at=timezone.now())
+    fresh = client.get("/leaderboard/").content.decode()
+    assert fresh != cached  # a change of data is a new cache key
+
+
+def test_leaderboard_is_paginated(client, demo, monkeypatch):
+    from forecasts import views
+
+    monkeypatch.setattr(views, "BOARD_PAGE_SIZE", 1)
+    html = client.get("/leaderboard/?min=1").content.decode()
+    assert "more not yet ranked" in html
