@@ -249,3 +249,18 @@ def short_claim(f: Forecast) -> str:
         other = f.other_instrument.symbol if f.other_instrument else "?"
         return _("%(sym)s beats %(other)s by %(by)s") % {**v, "other": other}
     return _("%(sym)s: qualitative call by %(by)s") % v
+
+
+def csv_cell(value) -> str:
+    """A CSV cell for track-record downloads (site and API).
+
+    Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets an apostrophe.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not isinstance(value, int | float):
+        return "'" + text
+    return text

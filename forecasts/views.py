@@ -22,6 +22,7 @@ from django.views.decorators.http import condition, require_GET
 from forecasts import pages
 from forecasts.models import Firm, Forecast, Kind, Source, Strategist
 from forecasts.presentation import (
+    csv_cell,
     cumulative_skill,
     describe_claim,
     difficulty_outcomes,
@@ -264,16 +265,6 @@ CSV_COLUMNS = [
 ]
 
 
-def _cell(value) -> str:
-    """A CSV cell; text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not isinstance(value, int | float):
-        return "'" + text
-    return text
-
-
 @public_page
 def track_record_csv(request, slug: str):
     strategist = get_object_or_404(Strategist.objects.select_related("firm"), slug=slug)
@@ -312,7 +303,7 @@ def track_record_csv(request, slug: str):
             "void_reason": f.void_reason,
             "scorer_version": f.scorer_version,
         }
-        writer.writerow([_cell(row[c]) for c in CSV_COLUMNS])
+        writer.writerow([csv_cell(row[c]) for c in CSV_COLUMNS])
     return response
 
 

@@ -18,6 +18,26 @@ def require_service(name: str, available: bool) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(scope="module")
+def _demo_data(django_db_setup, django_db_blocker):
+    """The demo loaded once per test module; each test runs in a transaction rolled back after it."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("load_demo", "--no-admin", stdout=StringIO())
+    yield
+    with django_db_blocker.unblock():
+        call_command("flush", "--no-input")
+
+
+@pytest.fixture
+def demo(_demo_data, db):
+    """The demo data (real prices, the seed and the other demo forecasts, all scored)."""
+    return None
+
+
 @pytest.fixture
 def hsi(db):
     from marketdata.services import get_or_create_instrument

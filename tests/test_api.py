@@ -5,11 +5,9 @@ import os
 import subprocess
 import sys
 from datetime import date
-from io import StringIO
 
 import pytest
 import yaml
-from django.core.management import call_command
 from django.db.models import Q
 from django.test import RequestFactory
 from drf_spectacular.validation import validate_schema
@@ -22,21 +20,6 @@ from tests.conftest import require_service
 from tests.factories import SourceFactory, make_forecast
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def _demo_data(django_db_setup, django_db_blocker):
-    """The demo loaded once for the module; each test runs in a transaction rolled back after it."""
-    with django_db_blocker.unblock():
-        call_command("load_demo", "--no-admin", stdout=StringIO())
-    yield
-    with django_db_blocker.unblock():
-        call_command("flush", "--no-input")
-
-
-@pytest.fixture
-def demo(_demo_data, db):
-    return None
 
 
 @pytest.fixture(autouse=True)

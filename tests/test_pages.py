@@ -8,11 +8,9 @@ firm, instrument and source, and the page must issue exactly as many queries aga
 import csv
 import io
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -22,20 +20,6 @@ from forecasts.models import Forecast, Source
 from tests.factories import SourceFactory, StrategistFactory, make_forecast
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def _demo_data(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        call_command("load_demo", "--no-admin", stdout=StringIO())
-    yield
-    with django_db_blocker.unblock():
-        call_command("flush", "--no-input")
-
-
-@pytest.fixture
-def demo(_demo_data, db):
-    return None
 
 
 @pytest.fixture

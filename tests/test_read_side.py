@@ -1,28 +1,10 @@
 """Pages and API on the demo data: content, field names and bounded query counts."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
 
 from forecasts.models import Forecast
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def _demo_data(django_db_setup, django_db_blocker):
-    """The demo loaded once for the module; each test runs in a transaction rolled back after it."""
-    with django_db_blocker.unblock():
-        call_command("load_demo", "--no-admin", stdout=StringIO())
-    yield
-    with django_db_blocker.unblock():
-        call_command("flush", "--no-input")
-
-
-@pytest.fixture
-def demo(_demo_data, db):
-    return None
 
 
 def test_track_record_api_returns_the_seed_hit(client, demo, django_assert_max_num_queries):

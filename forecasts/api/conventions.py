@@ -16,6 +16,7 @@ from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from forecasts.api.serializers import ErrorSerializer
+from forecasts.presentation import csv_cell
 
 
 class Pagination(LimitOffsetPagination):
@@ -109,18 +110,6 @@ TRACK_RECORD_CSV_COLUMNS = [
     "void_reason",
     "scorer_version",
 ]
-
-
-def csv_cell(value) -> str:
-    """A CSV cell; text a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not isinstance(value, int | float):
-        return "'" + text
-    return text
 
 
 class TrackRecordCSVRenderer(BaseRenderer):

@@ -88,3 +88,11 @@ def day(value) -> str:
     if isinstance(value, datetime):
         value = localtime(value).date()
     return _day(value)
+
+
+@register.filter
+def event_actor(event) -> str:
+    """Who made a history entry: the user, the automatic scorer, or an unattended import."""
+    if event.actor_id:
+        return event.actor.get_username()
+    return _("scorer") if event.action in ("scored", "rescored") else _("import")
