@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 CI ?=
 SERVICES_ENV := $(if $(CI),HINDSIGHT_REQUIRE_SERVICES=1,)
 
-.PHONY: setup system-deps run test test-fast lint fmt migrations-check backup restore bench clean
+.PHONY: setup system-deps run test test-fast lint fmt migrations-check backup restore bench load clean
 
 setup: $(VENV)/.installed
 
@@ -62,6 +62,12 @@ migrations-check: setup
 SCALE ?= small
 bench: setup system-deps
 	HINDSIGHT_REQUIRE_SERVICES=1 $(PY) -m tests.servers -- $(PY) bench/run.py --scale $(SCALE)
+
+# A bounded load run (issue 8): CLIENTS concurrent clients for DURATION seconds; fails on any error.
+CLIENTS ?= 100
+DURATION ?= 120
+load: setup system-deps
+	HINDSIGHT_REQUIRE_SERVICES=1 $(PY) -m tests.servers -- $(PY) bench/load.py --clients $(CLIENTS) --seconds $(DURATION)
 
 # Database backup / restore of DATABASE_URL (PostgreSQL: pg_dump custom format; SQLite: a file copy).
 FILE ?= var/backup-$(shell date +%Y%m%d-%H%M%S).dump
