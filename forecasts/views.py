@@ -7,14 +7,14 @@ CSRF token of the language switch form; Vary (Cookie, Accept-Language) is added 
 
 from __future__ import annotations
 
-import csv
 import functools
 
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_GET
@@ -22,9 +22,7 @@ from django.views.decorators.http import condition, require_GET
 from forecasts import pages
 from forecasts.models import Firm, Forecast, Kind, Source, Strategist
 from forecasts.presentation import (
-    csv_cell,
     cumulative_skill,
-    describe_claim,
     difficulty_outcomes,
     forecast_chart,
     instrument_chart,
@@ -234,77 +232,11 @@ def strategist_page(request, slug: str):
     )
 
 
-CSV_COLUMNS = [
-    "id",
-    "url",
-    "made_at",
-    "strategist",
-    "firm",
-    "instrument",
-    "kind",
-    "target",
-    "target_upper",
-    "other_instrument",
-    "basis",
-    "deadline",
-    "deadline_source",
-    "quote",
-    "claim",
-    "publication",
-    "source_url",
-    "status",
-    "resolved_on",
-    "resolution_price",
-    "baseline",
-    "baseline_date",
-    "difficulty",
-    "skill",
-    "status_note",
-    "void_reason",
-    "scorer_version",
-]
-
-
-@public_page
+@require_GET
 def track_record_csv(request, slug: str):
-    strategist = get_object_or_404(Strategist.objects.select_related("firm"), slug=slug)
-    forecasts = list(pages.forecast_list().filter(strategist=strategist).order_by("made_at", "pk"))
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{strategist.slug}-track-record.csv"'
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
-    for f in forecasts:
-        row = {
-            "id": f.pk,
-            "url": request.build_absolute_uri(f.get_absolute_url()),
-            "made_at": f.made_at.isoformat(),
-            "strategist": strategist.name,
-            "firm": f.firm.name if f.firm else "",
-            "instrument": f.instrument.symbol,
-            "kind": f.kind,
-            "target": f.target,
-            "target_upper": f.target_upper,
-            "other_instrument": f.other_instrument.symbol if f.other_instrument else "",
-            "basis": f.basis,
-            "deadline": f.deadline.isoformat(),
-            "deadline_source": f.deadline_source,
-            "quote": f.quote,
-            "claim": describe_claim(f),
-            "publication": f.source.publication,
-            "source_url": f.source.url,
-            "status": f.status,
-            "resolved_on": f.resolved_on.isoformat() if f.resolved_on else "",
-            "resolution_price": f.resolution_price,
-            "baseline": f.baseline,
-            "baseline_date": f.baseline_date.isoformat() if f.baseline_date else "",
-            "difficulty": f.difficulty,
-            "skill": f.skill,
-            "status_note": f.status_note,
-            "void_reason": f.void_reason,
-            "scorer_version": f.scorer_version,
-        }
-        writer.writerow([csv_cell(row[c]) for c in CSV_COLUMNS])
-    return response
+    """The download link on the strategist page: the API's CSV track record (one implementation)."""
+    get_object_or_404(Strategist, slug=slug)
+    return redirect(f"{reverse('api-track-record', args=[slug])}?format=csv")
 
 
 @public_page
