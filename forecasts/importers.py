@@ -120,7 +120,12 @@ def read_forecast_csv(data: bytes | str) -> list[dict[str, str]]:
     for row in reader:
         if None in row:
             raise ImportFailed([f"row {reader.line_num}: more fields than the header has"])
-        rows.append({k.strip(): (v or "").strip() for k, v in row.items()})
+        cells = {k.strip(): (v or "").strip() for k, v in row.items()}
+        # Text columns cannot hold NUL (PostgreSQL refuses it); say where instead of failing later.
+        bad = [k for k, v in cells.items() if "\x00" in v]
+        if bad:
+            raise ImportFailed([f"row {reader.line_num}, column {k}: contains a NUL byte" for k in bad])
+        rows.append(cells)
         if len(rows) > MAX_ROWS:
             raise ImportFailed([f"more than {MAX_ROWS} rows; split the file"])
     return rows

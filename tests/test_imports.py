@@ -128,6 +128,10 @@ def test_import_forecasts_is_all_or_nothing_and_names_row_and_column():
         ("name,quote\nx,y\n", "missing column(s)"),
         (HEADER.strip() + ",extra\n", "unknown column(s) extra"),
         ("", "missing column(s)"),
+        (
+            HEADER + "A,,P,https://x.example/1,,2025-02-14,q\x00,HSI,reach,1,,,close,,\n",
+            "column quote: contains a NUL",
+        ),
     ],
 )
 def test_import_forecasts_rejects_malformed_files(data, message):
