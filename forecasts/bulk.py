@@ -54,6 +54,7 @@ from forecasts.scoring import (
     _list_dates,
     _split_note,
     default_deadline,
+    judge_last_close,
     random_walk_probability,
 )
 
@@ -555,22 +556,7 @@ def _last_session(claim: Claim, c: int, n: int, last: date, close: float, cum: f
         )
     if math.isnan(close):
         return Status.PENDING, f"awaiting data: no bar for {last.isoformat()}", None, None, (last,)
-    kind = claim.kind
-    if kind is Kind.CLOSE_ABOVE:
-        t = claim.target / cum
-        ok, rule = close >= t, f"≥ {_fmt(t)}{_split_note(cum, claim.target)}"
-    elif kind is Kind.CLOSE_BELOW:
-        t = claim.target / cum
-        ok, rule = close <= t, f"≤ {_fmt(t)}{_split_note(cum, claim.target)}"
-    elif kind is Kind.RANGE:
-        lo, hi = claim.target / cum, claim.target_upper / cum
-        ok = lo <= close <= hi
-        rule = f"in [{_fmt(lo)}, {_fmt(hi)}]{_split_note(cum, claim.target)}"
-    else:
-        b = baseline / cum
-        is_up = kind is Kind.DIRECTION_UP
-        ok = close > b if is_up else close < b
-        rule = f"{'>' if is_up else '<'} baseline {_fmt(b)}"
+    ok, rule = judge_last_close(claim, close, baseline, cum)
     verdict = "" if ok else "not "
     return (
         Status.HIT if ok else Status.MISS,

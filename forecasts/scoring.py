@@ -530,28 +530,35 @@ def _last_close(frame: _Frame) -> tuple[float | None, _Decision | None]:
     return close, None
 
 
+def judge_last_close(claim: Claim, close: float, baseline: float, cum: float) -> tuple[bool, str]:
+    """The rule of the last-session kinds (close_above/below, range, direction_*) on one close.
+
+    `cum` is the cumulative split ratio inside the window: nominal targets and the baseline are
+    divided by it. Returns whether the claim came true and the rule in words for the note.
+    Shared by the pure and the bulk scorer, so the two cannot drift apart.
+    """
+    kind = claim.kind
+    if kind is Kind.CLOSE_ABOVE:
+        t = claim.target / cum
+        return close >= t, f"≥ {_fmt(t)}{_split_note(cum, claim.target)}"
+    if kind is Kind.CLOSE_BELOW:
+        t = claim.target / cum
+        return close <= t, f"≤ {_fmt(t)}{_split_note(cum, claim.target)}"
+    if kind is Kind.RANGE:
+        lo, hi = claim.target / cum, claim.target_upper / cum
+        return lo <= close <= hi, f"in [{_fmt(lo)}, {_fmt(hi)}]{_split_note(cum, claim.target)}"
+    b = baseline / cum
+    up = kind is Kind.DIRECTION_UP
+    return (close > b if up else close < b), f"{'>' if up else '<'} baseline {_fmt(b)}"
+
+
 def _decide_last_session(frame: _Frame, claim: Claim, baseline: float) -> _Decision:
     close, pending = _last_close(frame)
     if pending is not None:
         return pending
     last = frame.last
     cum = float(frame.cum[-1])
-    kind = claim.kind
-    if kind is Kind.CLOSE_ABOVE:
-        t = claim.target / cum
-        ok, rule = close >= t, f"≥ {_fmt(t)}{_split_note(cum, claim.target)}"
-    elif kind is Kind.CLOSE_BELOW:
-        t = claim.target / cum
-        ok, rule = close <= t, f"≤ {_fmt(t)}{_split_note(cum, claim.target)}"
-    elif kind is Kind.RANGE:
-        lo, hi = claim.target / cum, claim.target_upper / cum
-        ok = lo <= close <= hi
-        rule = f"in [{_fmt(lo)}, {_fmt(hi)}]{_split_note(cum, claim.target)}"
-    else:
-        b = baseline / cum
-        up = kind is Kind.DIRECTION_UP
-        ok = close > b if up else close < b
-        rule = f"{'>' if up else '<'} baseline {_fmt(b)}"
+    ok, rule = judge_last_close(claim, close, baseline, cum)
     verdict = "" if ok else "not "
     return _Decision(
         Status.HIT if ok else Status.MISS,
