@@ -291,7 +291,7 @@ class ForecastAdmin(admin.ModelAdmin):
         obj.pk = created.pk
         obj.refresh_from_db()
         if created.kind != Kind.MANUAL:
-            services.score_instrument_forecasts(created.instrument)
+            enqueue_scoring(created.instrument_id)
 
     def get_urls(self):
         view = self.admin_site.admin_view

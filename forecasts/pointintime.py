@@ -21,7 +21,7 @@ Skill is outcome - difficulty, as the scorer defines it.
 
 Queries: one for the forecasts, one for their events, plus one for instruments only when a correction of
 the instrument is undone. Summaries are computed in Python with the same maths as the live ones
-(selectors._summary), so a date in the future gives the present figures.
+(selectors.summary_from_row), so a date in the future gives the present figures.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
 from forecasts.models import Firm, Forecast, ForecastEvent, Status, Strategist
-from forecasts.selectors import DIRECTIONAL, LeaderboardRow, Summary, _summary, rank_rows
+from forecasts.selectors import DIRECTIONAL, LeaderboardRow, Summary, rank_rows, summary_from_row
 from marketdata.models import Instrument
 
 # Events that bring knowledge from after the moment they were recorded.
@@ -198,7 +198,7 @@ def summarize_states(states: Iterable[Forecast]) -> Summary:
             side = "up" if f.kind == DIRECTIONAL[0] else "down"
             row[f"n_{side}"] += 1
             row[f"ret_{side}"] += f.resolution_price / f.baseline - 1.0
-    return _summary(row)
+    return summary_from_row(row)
 
 
 @dataclass(frozen=True)

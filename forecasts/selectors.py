@@ -84,7 +84,8 @@ def _aggregates() -> dict:
     }
 
 
-def _summary(row: dict) -> Summary:
+def summary_from_row(row: dict) -> Summary:
+    """A Summary from one row of the aggregates (also used by the point-in-time summaries)."""
     hits, misses = row["n_hits"], row["n_misses"]
     resolved = hits + misses
     n_dir = row["n_up"] + row["n_down"]
@@ -105,7 +106,7 @@ def _summary(row: dict) -> Summary:
 
 def summarize(forecasts: QuerySet[Forecast]) -> Summary:
     """One aggregate query over any set of forecasts."""
-    return _summary(forecasts.aggregate(**_aggregates()))
+    return summary_from_row(forecasts.aggregate(**_aggregates()))
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def leaderboard(
     forecasts = Forecast.objects.all() if forecasts is None else forecasts
     key = f"{by}_id"
     rows = forecasts.filter(**{f"{key}__isnull": False}).values(key).annotate(**_aggregates()).order_by()
-    summaries = {row[key]: _summary(row) for row in rows}
+    summaries = {row[key]: summary_from_row(row) for row in rows}
     model = Strategist.objects.select_related("firm") if by == "strategist" else Firm.objects
     subjects = model.in_bulk(list(summaries))
     return rank_rows(summaries, subjects, min_resolved=min_resolved)
@@ -197,9 +198,3 @@ def rank_rows(summaries: dict, subjects: dict, *, min_resolved: int) -> list[Lea
     )
     out.extend(LeaderboardRow(None, subjects[k], summaries[k]) for k in rest)
     return out
-
-
-def strategist_forecasts(strategist: Strategist) -> QuerySet[Forecast]:
-    return strategist.forecasts.select_related("instrument", "other_instrument", "source", "firm").order_by(
-        "-made_at", "pk"
-    )

@@ -641,5 +641,7 @@ def forecast_correct(forecast: Forecast, *, changes: dict, reason: str, actor) -
     if forecast.published_at:
         ledger.append(forecast, action="corrected", actor=actor, reason=reason.strip())
     if forecast.kind != Kind.MANUAL:
-        transaction.on_commit(lambda: score_instrument_forecasts(forecast.instrument))
+        from forecasts.tasks import enqueue_scoring  # tasks import this module
+
+        transaction.on_commit(lambda: enqueue_scoring(forecast.instrument_id))
     return forecast

@@ -238,3 +238,20 @@ def test_desk_extracts_text_from_html(editor_client, hsi):
     assert response.status_code == 200
     assert "Alvin Ngan" in response.context["article"].initial["text"]
     assert response.context["found"] == 1
+
+
+def test_admin_add_form_records_validates_and_scores(admin_client, hsi_with_prices, seed_forecast):
+    data = {
+        "strategist": seed_forecast.strategist_id, "source": seed_forecast.source_id,
+        "quote": "the HSI may revisit 21,000", "instrument": hsi_with_prices.pk, "kind": "reach",
+        "target": "-1", "basis": "close", "made_at_0": "2025-02-15", "made_at_1": "00:00:00",
+        "deadline": "2025-12-31", "deadline_source": "stated",
+        "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",  # the history inline's management form
+    }  # fmt: skip
+    page = admin_client.post("/admin/forecasts/forecast/add/", data).content.decode()
+    assert "The target must be greater than 0." in page
+    response = admin_client.post("/admin/forecasts/forecast/add/", {**data, "target": "21000"})
+    assert response.status_code == 302
+    f = Forecast.objects.get(quote="the HSI may revisit 21,000")
+    assert f.created_by.username == "admin" and f.published_at is not None  # a superuser publishes
+    assert f.status == "hit"  # scored through the same queue as every other entry path

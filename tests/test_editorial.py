@@ -137,3 +137,25 @@ def test_quote_is_required():
             target=1.0,
         )
     assert not ForecastEvent.objects.exists()
+
+
+def test_summary_mean_directional_return_counts_a_fall_as_a_gain_for_direction_down():
+    from forecasts.selectors import summarize
+
+    person = StrategistFactory()
+    up = make_forecast(instrument=InstrumentFactory(), strategist=person, kind="direction_up", target=None)
+    down = make_forecast(
+        instrument=InstrumentFactory(), strategist=person, kind="direction_down", target=None
+    )
+    reach = make_forecast(instrument=InstrumentFactory(), strategist=person)
+    decided = {"resolved_on": date(2025, 6, 30), "baseline": 100.0, "difficulty": 0.5}
+    Forecast.all_objects.filter(pk=up.pk).update(status="hit", resolution_price=110.0, skill=0.5, **decided)
+    Forecast.all_objects.filter(pk=down.pk).update(status="hit", resolution_price=95.0, skill=0.5, **decided)
+    # Not directional: its move must not count.
+    Forecast.all_objects.filter(pk=reach.pk).update(
+        status="miss", resolution_price=50.0, skill=-0.5, **decided
+    )
+    s = summarize(Forecast.objects.filter(strategist=person))
+    assert s.mean_directional_return == pytest.approx((0.10 + 0.05) / 2)
+    assert (s.hits, s.misses, s.skill.n) == (2, 1, 3)
+    assert s.mean_boldness == pytest.approx(0.5)
