@@ -237,6 +237,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# SCORING §4: directional calls are also measured against their market's benchmark index.
+HINDSIGHT_BENCHMARKS = env.dict(
+    "HINDSIGHT_BENCHMARKS", default={"XHKG": "HSI", "XNYS": "GSPC", "CMES": "GSPC", "24/5": "", "24/7": ""}
+)
 # Strategists need this many scored hits/misses to get a rank (SCORING §4).
 HINDSIGHT_LEADERBOARD_MIN_RESOLVED = env.int("HINDSIGHT_LEADERBOARD_MIN_RESOLVED", default=3)
 HINDSIGHT_ADMIN_PATH = env.str("HINDSIGHT_ADMIN_PATH", default="admin/")

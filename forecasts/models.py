@@ -168,6 +168,14 @@ class Forecast(models.Model):
         null=True, blank=True, help_text="p: chance a driftless random walk makes the claim come true."
     )
     skill = models.FloatField(null=True, blank=True, help_text="outcome - p, for resolved forecasts.")
+    window_return = models.FloatField(
+        null=True, blank=True, help_text="Split-adjusted return from the baseline to the last window close."
+    )
+    benchmark_return = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="The market's benchmark index over the same dates (directional claims).",
+    )
     scorer_version = models.CharField(max_length=16, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=300, blank=True)

@@ -127,7 +127,7 @@ def _state(forecast: Forecast, as_of: date, end: datetime) -> tuple[Forecast, se
             recorded = [e.changes[name] for e in applied if name in (e.changes or {})]
             setattr(state, name, _python(name, recorded[-1][1]) if recorded else _OUTCOME_DEFAULTS[name])
     if claim_changed:
-        state.difficulty = state.baseline = None
+        state.difficulty = state.baseline = state.window_return = state.benchmark_return = None
     _decided_by(state, forecast, applied, as_of, end)
     return state, needs
 
@@ -145,6 +145,7 @@ def _decided_by(state: Forecast, present: Forecast, applied: list, as_of: date, 
             state.void_reason = present.void_reason or "void"
     if state.status not in (Status.HIT, Status.MISS):
         state.resolved_on = state.resolution_price = state.skill = None
+        state.window_return = state.benchmark_return = None
     if state.status != Status.VOID:
         state.void_reason = ""
     if state.status == Status.PENDING and present.status != Status.PENDING:
@@ -176,10 +177,24 @@ def _python(name: str, value):
 
 def summarize_states(states: Iterable[Forecast]) -> Summary:
     """SCORING §4 figures for a list of forecast states: the Python twin of selectors.summarize."""
-    row = {
-        k: 0 for k in ("n_total", "n_hits", "n_misses", "n_pending", "n_void", "n_skill", "n_up", "n_down")
-    }
-    row.update({k: 0.0 for k in ("skill_sum", "skill_sq", "boldness_sum", "ret_up", "ret_down")})
+    counts = (
+        "n_total",
+        "n_hits",
+        "n_misses",
+        "n_pending",
+        "n_void",
+        "n_skill",
+        "n_up",
+        "n_down",
+        "nb_up",
+        "nb_down",
+    )
+    row = dict.fromkeys(counts, 0)
+    row.update(
+        dict.fromkeys(
+            ("skill_sum", "skill_sq", "boldness_sum", "ret_up", "ret_down", "ex_up", "ex_down"), 0.0
+        )
+    )
     for f in states:
         row["n_total"] += 1
         key = {Status.HIT: "n_hits", Status.MISS: "n_misses", Status.PENDING: "n_pending"}.get(
@@ -194,10 +209,13 @@ def summarize_states(states: Iterable[Forecast]) -> Summary:
             row["skill_sq"] += f.skill * f.skill
             # SQL's SUM skips NULLs; so does this.
             row["boldness_sum"] += 1.0 - f.difficulty if f.difficulty is not None else 0.0
-        if f.kind in DIRECTIONAL and f.baseline is not None and f.resolution_price is not None:
+        if f.kind in DIRECTIONAL and f.window_return is not None:
             side = "up" if f.kind == DIRECTIONAL[0] else "down"
             row[f"n_{side}"] += 1
-            row[f"ret_{side}"] += f.resolution_price / f.baseline - 1.0
+            row[f"ret_{side}"] += f.window_return
+            if f.benchmark_return is not None:
+                row[f"nb_{side}"] += 1
+                row[f"ex_{side}"] += f.window_return - f.benchmark_return
     return summary_from_row(row)
 
 

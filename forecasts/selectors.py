@@ -29,6 +29,7 @@ class Summary:
     skill: SkillSummary
     mean_boldness: float | None
     mean_directional_return: float | None
+    mean_directional_excess_return: float | None = None  # the same, less the benchmark's return
 
     @property
     def resolved(self) -> int:
@@ -53,42 +54,44 @@ class Summary:
             "skill_lower_bound": self.skill.lower_bound,
             "mean_boldness": self.mean_boldness,
             "mean_directional_return": self.mean_directional_return,
+            "mean_directional_excess_return": self.mean_directional_excess_return,
         }
+
+
+def _float_sum(expression, condition: Q):
+    return Coalesce(Sum(expression, filter=condition), 0.0, output_field=FloatField())
 
 
 def _aggregates() -> dict:
     resolved = Q(status__in=[Status.HIT, Status.MISS])
     scored = resolved & Q(skill__isnull=False)
-    directional = resolved & Q(kind__in=DIRECTIONAL, baseline__isnull=False, resolution_price__isnull=False)
-    signed_return = F("resolution_price") / F("baseline") - 1.0
-    return {
+    figures = {
         "n_total": Count("id"),
         "n_hits": Count("id", filter=Q(status=Status.HIT)),
         "n_misses": Count("id", filter=Q(status=Status.MISS)),
         "n_pending": Count("id", filter=Q(status=Status.PENDING)),
         "n_void": Count("id", filter=Q(status=Status.VOID)),
         "n_skill": Count("id", filter=scored),
-        "skill_sum": Coalesce(Sum("skill", filter=scored), 0.0, output_field=FloatField()),
-        "skill_sq": Coalesce(Sum(F("skill") * F("skill"), filter=scored), 0.0, output_field=FloatField()),
-        "boldness_sum": Coalesce(Sum(1.0 - F("difficulty"), filter=scored), 0.0, output_field=FloatField()),
-        "n_up": Count("id", filter=directional & Q(kind=Kind.DIRECTION_UP)),
-        "ret_up": Coalesce(
-            Sum(signed_return, filter=directional & Q(kind=Kind.DIRECTION_UP)), 0.0, output_field=FloatField()
-        ),
-        "n_down": Count("id", filter=directional & Q(kind=Kind.DIRECTION_DOWN)),
-        "ret_down": Coalesce(
-            Sum(signed_return, filter=directional & Q(kind=Kind.DIRECTION_DOWN)),
-            0.0,
-            output_field=FloatField(),
-        ),
+        "skill_sum": _float_sum("skill", scored),
+        "skill_sq": _float_sum(F("skill") * F("skill"), scored),
+        "boldness_sum": _float_sum(1.0 - F("difficulty"), scored),
     }
+    # Directional calls (SCORING §4): the return since the call, and the same less the market's benchmark.
+    for side, kind in (("up", Kind.DIRECTION_UP), ("down", Kind.DIRECTION_DOWN)):
+        called = resolved & Q(kind=kind, window_return__isnull=False)
+        benchmarked = called & Q(benchmark_return__isnull=False)
+        figures[f"n_{side}"] = Count("id", filter=called)
+        figures[f"ret_{side}"] = _float_sum("window_return", called)
+        figures[f"nb_{side}"] = Count("id", filter=benchmarked)
+        figures[f"ex_{side}"] = _float_sum(F("window_return") - F("benchmark_return"), benchmarked)
+    return figures
 
 
 def summary_from_row(row: dict) -> Summary:
     """A Summary from one row of the aggregates (also used by the point-in-time summaries)."""
     hits, misses = row["n_hits"], row["n_misses"]
     resolved = hits + misses
-    n_dir = row["n_up"] + row["n_down"]
+    n_dir, n_bench = row["n_up"] + row["n_down"], row["nb_up"] + row["nb_down"]
     return Summary(
         total=row["n_total"],
         hits=hits,
@@ -101,6 +104,7 @@ def summary_from_row(row: dict) -> Summary:
         mean_boldness=row["boldness_sum"] / row["n_skill"] if row["n_skill"] else None,
         # A call's return in the direction it predicted (a fall counts as a gain for direction_down).
         mean_directional_return=(row["ret_up"] - row["ret_down"]) / n_dir if n_dir else None,
+        mean_directional_excess_return=(row["ex_up"] - row["ex_down"]) / n_bench if n_bench else None,
     )
 
 

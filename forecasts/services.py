@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -53,6 +55,8 @@ SCORE_FIELDS = (
     "window_sessions",
     "difficulty",
     "skill",
+    "window_return",
+    "benchmark_return",
     "scorer_version",
     "void_reason",
 )
@@ -372,6 +376,7 @@ class _MarketData:
 
     def __init__(self, as_of_day: date | None):
         self._cache: dict[int, tuple] = {}
+        self._benchmarks: dict[str, Instrument | None] = {}
         self._until = as_of_day
 
     def get(self, instrument: Instrument) -> tuple:
@@ -387,10 +392,26 @@ class _MarketData:
             )
         return self._cache[instrument.pk]
 
+    def benchmark_return(self, instrument: Instrument, start: date, end: date) -> float | None:
+        """The market's benchmark index (settings.HINDSIGHT_BENCHMARKS) from the close on or before
+        `start` to the close on or before `end`; None without a benchmark or its bars."""
+        symbol = settings.HINDSIGHT_BENCHMARKS.get(instrument.calendar_code) or ""
+        if symbol not in self._benchmarks:
+            self._benchmarks[symbol] = Instrument.objects.filter(symbol=symbol).first() if symbol else None
+        benchmark = self._benchmarks[symbol]
+        if benchmark is None:
+            return None
+        closes = self.get(benchmark)[0]["close"].dropna()
+        first, last = closes.loc[: pd.Timestamp(start)], closes.loc[: pd.Timestamp(end)]
+        if first.empty or last.empty:
+            return None
+        return float(last.iloc[-1] / first.iloc[-1] - 1.0)
 
-def score_result_fields(result: scoring.ScoreResult) -> dict:
+
+def score_result_fields(result: scoring.ScoreResult, *, benchmark_return: float | None = None) -> dict:
     """Map a ScoreResult onto the Forecast's score fields."""
     status = Status(result.status.value)
+    decided = status in (Status.HIT, Status.MISS)
     return {
         "status": status,
         "status_note": (result.note or "")[:300],
@@ -404,6 +425,8 @@ def score_result_fields(result: scoring.ScoreResult) -> dict:
         "window_sessions": result.sessions_in_window,
         "difficulty": result.difficulty,
         "skill": result.skill if status in (Status.HIT, Status.MISS) else None,
+        "window_return": result.window_return if decided else None,
+        "benchmark_return": benchmark_return if decided else None,
         "scorer_version": result.scorer_version,
         "void_reason": (result.note or "void")[:300] if status == Status.VOID else "",
     }
@@ -468,17 +491,27 @@ def score_instrument_forecasts(
             summary.scored += 1
             summary.by_status[result.status.value] = summary.by_status.get(result.status.value, 0) + 1
             summary.results.append((forecast.pk, result))
-            if persist and _apply_score(forecast, result, revised_from=revised_from, now=now):
+            benchmark = None
+            if forecast.kind in (Kind.DIRECTION_UP, Kind.DIRECTION_DOWN) and result.window_return is not None:
+                benchmark = market.benchmark_return(subject, result.baseline_date, result.last_session)
+            if persist and _apply_score(
+                forecast, result, revised_from=revised_from, now=now, benchmark_return=benchmark
+            ):
                 summary.changed += 1
     return summary
 
 
 def _apply_score(
-    forecast: Forecast, result: scoring.ScoreResult, *, revised_from: date | None, now: datetime
+    forecast: Forecast,
+    result: scoring.ScoreResult,
+    *,
+    revised_from: date | None,
+    now: datetime,
+    benchmark_return: float | None = None,
 ) -> bool:
     """Write a score if it differs; compare-and-swap on the old status so two
     workers scoring the same forecast cannot both record a change."""
-    new = score_result_fields(result)
+    new = score_result_fields(result, benchmark_return=benchmark_return)
     old = {f: getattr(forecast, f) for f in SCORE_FIELDS}
     if all(_equal(old[f], new[f]) for f in SCORE_FIELDS):
         return False

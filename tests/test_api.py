@@ -262,7 +262,7 @@ def test_track_record_keeps_its_field_names(client, demo):
     assert list(body["summary"]) == [
         "forecasts", "resolved", "hits", "misses", "pending", "void", "hit_rate", "hit_rate_wilson_low",
         "hit_rate_wilson_high", "skill_scored", "mean_skill", "mean_skill_se", "skill_points",
-        "skill_lower_bound", "mean_boldness", "mean_directional_return",
+        "skill_lower_bound", "mean_boldness", "mean_directional_return", "mean_directional_excess_return",
     ]  # fmt: skip
     [f] = body["forecasts"]
     assert {"status", "resolved_on", "resolution_price", "baseline", "difficulty", "skill"} <= set(f)

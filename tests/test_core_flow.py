@@ -170,3 +170,41 @@ def test_unfinished_session_is_not_stored(hsi):
     kept, rejected = finished_sessions_only(frame, "XHKG", now=now)
     assert [d.date() for d in kept.index] == [date(2025, 2, 14)]
     assert rejected == ["2025-02-15: not a XHKG session", "2025-02-17: session not closed yet"]
+
+
+def test_directional_call_is_measured_against_the_market_benchmark(hsi_with_prices):
+    """SCORING §4: a direction_up call on HSCEI gets its return and HSI's over the same dates."""
+    from django.conf import settings
+
+    from forecasts.selectors import summarize
+    from marketdata.providers.offline import read_price_csv
+    from marketdata.services import get_or_create_instrument
+    from tests.factories import make_forecast
+
+    hscei = get_or_create_instrument("HSCEI")[0]
+    upsert_price_bars(
+        hscei, read_price_csv(settings.HINDSIGHT_OFFLINE_DATA_DIR / "HSCEI.csv"), source="offline"
+    )
+    f = make_forecast(
+        instrument=hscei,
+        kind="direction_up",
+        target=None,
+        deadline=date(2025, 6, 30),
+        deadline_source="stated",
+    )  # made 2025-02-14 (date only), baseline that day's close
+    score_instrument_forecasts(hscei)
+    f.refresh_from_db()
+    days = [date(2025, 2, 14), date(2025, 6, 30)]
+
+    def closes(instrument):
+        return dict(
+            PriceBar.objects.filter(instrument=instrument, session__in=days).values_list("session", "close")
+        )
+
+    own, hsi = closes(hscei), closes(hsi_with_prices)
+    assert f.status in (Status.HIT, Status.MISS) and f.window_end == date(2025, 6, 30)
+    assert f.window_return == pytest.approx(own[days[1]] / own[days[0]] - 1)
+    assert f.benchmark_return == pytest.approx(hsi[days[1]] / hsi[days[0]] - 1)
+    s = summarize(Forecast.objects.filter(pk=f.pk))
+    assert s.mean_directional_return == pytest.approx(f.window_return)
+    assert s.mean_directional_excess_return == pytest.approx(f.window_return - f.benchmark_return)

@@ -149,13 +149,19 @@ def test_summary_mean_directional_return_counts_a_fall_as_a_gain_for_direction_d
     )
     reach = make_forecast(instrument=InstrumentFactory(), strategist=person)
     decided = {"resolved_on": date(2025, 6, 30), "baseline": 100.0, "difficulty": 0.5}
-    Forecast.all_objects.filter(pk=up.pk).update(status="hit", resolution_price=110.0, skill=0.5, **decided)
-    Forecast.all_objects.filter(pk=down.pk).update(status="hit", resolution_price=95.0, skill=0.5, **decided)
+    Forecast.all_objects.filter(pk=up.pk).update(
+        status="hit", resolution_price=110.0, window_return=0.10, benchmark_return=0.04, skill=0.5, **decided
+    )
+    Forecast.all_objects.filter(pk=down.pk).update(
+        status="hit", resolution_price=95.0, window_return=-0.05, benchmark_return=-0.01, skill=0.5, **decided
+    )
     # Not directional: its move must not count.
     Forecast.all_objects.filter(pk=reach.pk).update(
         status="miss", resolution_price=50.0, skill=-0.5, **decided
     )
     s = summarize(Forecast.objects.filter(strategist=person))
     assert s.mean_directional_return == pytest.approx((0.10 + 0.05) / 2)
+    # Against the benchmark: up beat it by 6 points, down fell 4 points more than it.
+    assert s.mean_directional_excess_return == pytest.approx((0.06 + 0.04) / 2)
     assert (s.hits, s.misses, s.skill.n) == (2, 1, 3)
     assert s.mean_boldness == pytest.approx(0.5)

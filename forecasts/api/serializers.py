@@ -120,6 +120,8 @@ class ForecastSerializer(serializers.ModelSerializer):
             "window_end",
             "difficulty",
             "skill",
+            "window_return",
+            "benchmark_return",
             "scorer_version",
             "void_reason",
         ]
@@ -150,6 +152,7 @@ class SummarySerializer(serializers.Serializer):
     )
     mean_boldness = serializers.FloatField(allow_null=True)
     mean_directional_return = serializers.FloatField(allow_null=True)
+    mean_directional_excess_return = serializers.FloatField(allow_null=True)
 
 
 class TrackRecordStrategistSerializer(serializers.Serializer):

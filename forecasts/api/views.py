@@ -451,6 +451,7 @@ TRACK_RECORD_EXAMPLE = {
         "skill_lower_bound": None,
         "mean_boldness": 0.62,
         "mean_directional_return": None,
+        "mean_directional_excess_return": None,
     },
     "forecasts": ["..."],
 }
