@@ -25,7 +25,8 @@ from forecasts.extraction import (
     parse_levels,
 )
 
-ARTICLES = Path(__file__).resolve().parent / "fixtures" / "articles"
+# The development part only: tests/fixtures/articles/test/ is the frozen test part (ANNOTATION.md).
+ARTICLES = Path(__file__).resolve().parent / "fixtures" / "articles" / "dev"
 KINDS = {
     "reach",
     "close_above",
