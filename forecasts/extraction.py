@@ -15,7 +15,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 __all__ = [
@@ -45,6 +45,13 @@ class Candidate:
     hedge: str | None
     start: int
     end: int
+    # why it was made (for the editor's desk), and the newer annotation fields
+    group: str | None = None  # consensus / poll / unnamed group ("analysts polled by Reuters", "市場")
+    superseded_target: float | None = None  # a revision: the old X in "raised to Y from X"
+    cue: str | None = None  # the words that set the kind ("target", "climb to", "上望")
+    speaker_evidence: str | None = None  # how the speaker was found ("named in sentence", "firm only", ...)
+    deadline_phrase: str | None = None  # the horizon words as written, or None
+    confidence: float = 0.5  # 0..1; >= 0.7 only for a numeric claim with a named speaker
 
 
 # --------------------------------------------------------------------------------------------- text prep
@@ -54,9 +61,42 @@ _FULLWIDTH.update({0x3000: 0x20, 0xFE52: 0x2E, 0x2019: 0x27, 0x2018: 0x27, 0x201
 _FULLWIDTH.update({0x201C: 0x22, 0x201D: 0x22, 0x00A0: 0x20})
 
 
+_VARIANTS = str.maketrans({"恆": "恒", "匯": "滙", "纔": "才", "週": "周", "臺": "台", "裏": "裡"})
+_S2T = None
+
+
+def _opencc():
+    """OpenCC's Simplified -> Traditional (Hong Kong) converter, or None when the library is missing."""
+    global _S2T
+    if _S2T is None:
+        try:
+            import opencc
+
+            _S2T = opencc.OpenCC("s2hk").convert
+        except Exception:  # the extractor still works on Traditional text without it
+            _S2T = False
+    return _S2T or None
+
+
+def _to_traditional(text: str) -> str:
+    """Simplified -> Traditional, character for character (a line whose length would change is kept)."""
+    convert = _opencc()
+    if convert is None:
+        return text
+    out = convert(text)
+    if len(out) == len(text):
+        return out
+    lines = text.split("\n")
+    return "\n".join(c if len(c := convert(line)) == len(line) else line for line in lines)
+
+
 def _normalise(text: str) -> str:
-    """Same length as `text`: full-width ASCII to ASCII, curly quotes and dashes to plain ones."""
-    return text.translate(_FULLWIDTH)
+    """Same length as `text`: full-width ASCII to ASCII, curly quotes and dashes to plain ones, Simplified
+    Chinese to Traditional (OpenCC) and a few variant characters folded (恆 -> 恒, 匯 -> 滙)."""
+    out = text.translate(_FULLWIDTH)
+    if _CJK_RE.search(out):
+        out = _to_traditional(out).translate(_VARIANTS)
+    return out
 
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -287,17 +327,78 @@ DEFAULT_ALIASES: dict[str, str | None] = {
     "腾讯": "0700.HK",
     "Alibaba": "9988.HK",
     "阿里巴巴": "9988.HK",
+    "Meituan": "3690.HK",
+    "美團": "3690.HK",
+    "Xiaomi": "1810.HK",
+    "小米": "1810.HK",
+    "小米集團": "1810.HK",
+    # Japan, China, the Dow, currencies (no bundled prices for some: still recognised)
+    "Nikkei Stock Average": "N225",
+    "Nikkei average": "N225",
+    "日經平均指數": "N225",
+    "日經指數": "N225",
+    "日經225": "N225",
+    "Topix": "TOPIX",
+    "TOPIX": "TOPIX",
+    "東證指數": "TOPIX",
+    "Dow Jones Industrial Average": "DJI",
+    "Dow Jones": "DJI",
+    "Dow": "DJI",
+    "DJIA": "DJI",
+    "道指": "DJI",
+    "道瓊斯指數": "DJI",
+    "道瓊指數": "DJI",
+    "Shanghai Composite": "SSEC",
+    "Shanghai Composite Index": "SSEC",
+    "Shanghai benchmark": "SSEC",
+    "上證指數": "SSEC",
+    "上證綜指": "SSEC",
+    "上證綜合指數": "SSEC",
+    "上證": "SSEC",
+    "上证": "SSEC",
+    "CSI 300": "CSI300",
+    "CSI300": "CSI300",
+    "滬深300": "CSI300",
+    "沪深300": "CSI300",
+    "滬深300指數": "CSI300",
+    "USD/JPY": "USDJPY",
+    "USDJPY": "USDJPY",
+    "dollar-yen": "USDJPY",
+    "dollar/yen": "USDJPY",
+    "the yen": "USDJPY",
+    "美元兌日圓": "USDJPY",
+    "美元兌日元": "USDJPY",
+    "USD/CNY": "USDCNY",
+    "USD/CNH": "USDCNY",
+    "USDCNY": "USDCNY",
+    "USDCNH": "USDCNY",
+    "dollar-yuan": "USDCNY",
+    "the yuan": "USDCNY",
+    "offshore yuan": "USDCNY",
+    "onshore yuan": "USDCNY",
+    "美元兌人民幣": "USDCNY",
+    "人民幣兌美元": "USDCNY",
+    "離岸人民幣": "USDCNY",
+    "在岸人民幣": "USDCNY",
+    "人民幣匯率": "USDCNY",
+    "the Japanese yen": "USDJPY",
+    "the renminbi": "USDCNY",
+    "EUR/USD": "EURUSD",
+    "EURUSD": "EURUSD",
+    "the euro": "EURUSD",
+    "歐元": "EURUSD",
+    "Standard and Poor's 500": "GSPC",
+    "標準普爾500指數": "GSPC",
+    "標準普爾500": "GSPC",
+    "標普500指數": "GSPC",
+    "美國股市基準指數": "GSPC",
+    "美股基準指數": "GSPC",
+    "恒生中國企業指數": "HSCEI",
+    "Hang Seng China Enterprises": "HSCEI",
+    "納斯達克指數": "IXIC",
+    "納斯達克綜合指數": "IXIC",
     # Things we do not track: a number next to them must not be given to a tracked instrument.
-    "Shanghai Composite": None,
-    "上證": None,
-    "上证": None,
-    "滬深300": None,
-    "沪深300": None,
-    "CSI 300": None,
     "MSCI": None,
-    "Dow": None,
-    "Dow Jones": None,
-    "道指": None,
     "Kospi": None,
     "ASX": None,
     "A-shares": None,
@@ -338,6 +439,8 @@ class _AliasTable:
         for alias, symbol in (extra or {}).items():
             if alias and alias.strip():
                 aliases[alias.strip()] = symbol
+        # Chinese aliases go through the same normalisation as the text (OpenCC's Hong Kong forms: 兌 -> 兑)
+        aliases = {(_normalise(k) if _CJK_RE.search(k) else k): v for k, v in aliases.items()}
         latin, cjk = [], []
         self.symbol_of: dict[str, str | None] = {}
         for alias, symbol in aliases.items():
@@ -375,7 +478,8 @@ _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MULT = r"(?:[kK](?![a-zA-Z])|bn\b|million\b|billion\b|trillion\b|萬|万|億|亿)"
 _UNIT = (
     r"(?:points?\b|pts?\b|-point\b|level\b|an ounce\b|per ounce\b|/oz\b|oz\b|a share\b|per share\b"
-    r"|yuan\b|dollars?\b|per\s*cent\b|percent\b|%|點(?!子)|点(?!子)|美元|港元|元|厘|安士)"
+    r"|yuan\b|dollars?\b|per\s*cent\b|percent\b|%|yen\b|per\s+dollar\b|to\s+the\s+dollar\b|日圓|日元"
+    r"|點(?!子)|点(?!子)|美元|港元|元|厘|安士)"
 )
 _LEVEL_RE = re.compile(
     rf"(?P<cur>{_CURRENCY})?\s?(?P<num>{_NUMBER})\s?(?P<mult>{_MULT})?\s?(?P<unit>{_UNIT})?"
@@ -394,6 +498,7 @@ class Level:
     price_like: bool
     start: int
     end: int
+    prior: float | None = None  # "from X to Y": X, the level replaced
 
 
 def _to_float(num: str, mult: str | None) -> float:
@@ -416,8 +521,57 @@ def parse_levels(text: str) -> list[Level]:
     return list(_levels(norm, 0, len(norm)))
 
 
+_CN_NUMERAL = re.compile(
+    r"(?P<cn>[一二兩三四五六七八九十][零一二兩三四五六七八九十百千萬]*)(?P<unit>\s?(?:點|大關|關|水平|以上|以下))?"
+)
+_CN_PERCENT = re.compile(r"(?P<cn>[一二兩三四五六七八九半])成")
+
+
+def _cn_levels(norm: str, a: int, b: int) -> Iterator[Level]:
+    """Chinese numerals: 二萬六 (26,000), 三萬點, 七千四; 三成 (30%). cn2an reads the numeral."""
+    for m in _CN_NUMERAL.finditer(norm, a, b):
+        cn = m.group("cn")
+        if not re.search("[萬千]", cn) or (len(cn) < 2 and not m.group("unit")):
+            continue
+        follow = norm[m.end("cn") : m.end("cn") + 3]
+        if re.match(r"\s?(?:億|元|人|個|名|家|宗|年|月|日|天|倍|多|餘)", follow):
+            continue
+        value = _cn_number(cn)
+        if value is None or value < 1000:
+            continue
+        yield Level(value, None, False, True, m.start(), m.end())
+    for m in _CN_PERCENT.finditer(norm, a, b):
+        n = 0.5 if m.group("cn") == "半" else _cn_number(m.group("cn"))
+        if n:
+            yield Level(n * 10, None, True, False, m.start(), m.end())
+
+
+def _cn_number(cn: str) -> float | None:
+    try:
+        import cn2an
+
+        return float(cn2an.cn2an(cn.replace("兩", "二"), "smart"))
+    except Exception:  # not a numeral cn2an reads (or cn2an missing)
+        return None
+
+
 def _levels(norm: str, a: int, b: int) -> Iterator[Level]:
-    for m in _LEVEL_RE.finditer(norm, a, b):
+    found = sorted([*_arabic_levels(norm, a, b), *_cn_levels(norm, a, b)], key=lambda lv: lv.start)
+    last_end = -1
+    for lv in found:
+        if lv.start >= last_end:
+            last_end = lv.end
+            yield lv
+
+
+def _arabic_levels(norm: str, a: int, b: int) -> Iterator[Level]:
+    pos = a
+    while True:
+        m = _LEVEL_RE.search(norm, pos, b)
+        if m is None:
+            return
+        pos = m.end()
+        prior = None
         s = m.start("cur") if m.group("cur") else m.start("num")
         e = max(m.end(g) for g in ("num", "mult", "unit", "num2", "mult2", "unit2") if m.group(g))
         before = norm[s - 1] if s > 0 else ""
@@ -440,7 +594,9 @@ def _levels(norm: str, a: int, b: int) -> Iterator[Level]:
         counter = re.match(
             r"\s?(?:-?\s?days?\b|天|日|號|号|個月|个月|months?\b|-month|weeks?\b|-week|years?\b|-year|年|月|季"
             r"|times\b|x\b|倍|basis|bp|bps\b|點子|個交易日|个交易日|個|个|宗|人|name|家|間|位|名|隻|次"
-            r"|sessions?\b|-session"
+            r"|sessions?\b|-session|deliveries\b|units\b|cars\b|vehicles\b|wafers\b|iPhones\b|phones\b|devices"
+            r"|chips\b|employees\b|jobs\b|people\b|users\b|customers\b|tonnes\b|tons\b|barrels\b|homes\b|orders\b"
+            r"|contracts\b|輛|部|台"
             r"|trading days|percentage points?)",
             follow,
         )
@@ -459,24 +615,39 @@ def _levels(norm: str, a: int, b: int) -> Iterator[Level]:
             unit2 = m.group("unit2")
             percent = percent or bool(unit2 and re.match(r"per\s*cent|percent|%|厘", unit2))
             lead = norm[max(0, s - 30) : s]
-            from_to = "to" in connector and (
-                v2 >= value * 1.5 or re.search(r"\b(?:from|by)\b(?:\s+\S+){0,2}\s*$", lead) is not None
+            range_from = re.search(r"\brange[sd]?\s+from\s*$", lead, re.IGNORECASE)
+            unit2_pct = bool(m.group("unit2") and re.match(r"per\s*cent|percent|%", m.group("unit2")))
+            pct_then_level = percent and not unit2_pct
+            from_to = pct_then_level or (
+                "to" in connector
+                and not range_from
+                and (v2 >= value * 1.5 or re.search(r"\b(?:from|by)\b(?:\s+\S+){0,2}\s*$", lead) is not None)
             )
+            between = re.search(r"(?:between|介乎|介於|介于)\s*$", norm[max(0, s - 12) : s], re.IGNORECASE)
             if from_to:
                 # "from $169 to $204", "by $25 to $325": only the second number is a level
+                if re.search(r"\bfrom\b(?:\s+\S+){0,2}\s*$", lead):
+                    prior = value
                 s = m.start("cur2") if m.group("cur2") else m.start("num2")
+                percent = unit2_pct
                 value, num, cur, unit = v2, num2, m.group("cur2") or cur, m.group("unit2") or unit
                 mult = m.group("mult2") or mult
                 lowered_mult = (mult or "").lower()
             elif v2 > value and (
-                "-" in connector or "至" in connector or "to" in connector or v2 < value * 3
+                "-" in connector
+                or "至" in connector
+                or "to" in connector
+                or (between and v2 < value * 3)
+                or range_from
             ):
                 upper = v2
             elif re.search(r"and|及|與", connector):
-                # "X and Y" that is not a range: keep only the first number
-                e = m.end("num") + (len(unit or "") if unit else 0)
+                # "X and Y" that is not a range: two levels; the second is read on the next pass
+                e = m.end("unit") if unit else m.end("mult") if mult else m.end("num")
+                pos = e
             else:
                 e = m.end("num")
+                pos = e
         year_like = (
             not cur
             and not unit
@@ -486,12 +657,17 @@ def _levels(norm: str, a: int, b: int) -> Iterator[Level]:
         )
         if year_like:
             continue
-        if upper is None and num2 and e == m.end():
+        if upper is None and num2 and e == m.end() and not from_to:
             e = m.end("num")
         has_point_unit = bool(unit and re.match(r"point|pts?|-point|level|點|点", unit))
+        money_unit = unit or (m.group("unit2") if upper is not None else None)
         has_money = bool(cur) or bool(
-            unit
-            and re.match(r"an ounce|per ounce|/oz|oz|a share|per share|yuan|dollar|美元|港元|元|安士", unit)
+            money_unit
+            and re.match(
+                r"an ounce|per ounce|/oz|oz|a share|per share|yuan|dollar|yen|per dollar|to the dollar"
+                r"|美元|港元|元|安士|日",
+                money_unit,
+            )
         )
         grouped = "," in num or lowered_mult == "k" or lowered_mult in ("萬", "万")
         price_like = not percent and (has_point_unit or has_money or grouped or value >= 1000)
@@ -499,7 +675,11 @@ def _levels(norm: str, a: int, b: int) -> Iterator[Level]:
             continue  # "2024-2025"
         if not (price_like or percent):
             continue
-        yield Level(value, upper, percent, price_like, s, e)
+        if re.search(
+            r"[(（]\s*(?:[滬深港]\s*[:：]\s*|(?:HK|SH|SZ)\s*[:：]?\s*)?$", norm[max(0, s - 5) : s]
+        ) and re.match(r"\s*(?:\.HK)?\s*[)）]", norm[e : e + 6]):
+            continue  # a stock code or a parenthetical conversion: "(滬：688256)", "(9988)", "(€2,646.30)"
+        yield Level(value, upper, percent, price_like, s, e, prior)
 
 
 # ------------------------------------------------------------------------------------------ deadlines
@@ -533,7 +713,20 @@ _NUMWORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "nine": 9,
     "twelve": 12, "eighteen": 18, "seven": 7, "eight": 8, "ten": 10, "eleven": 11,
 }  # fmt: skip
-_CN_DIGITS = {"一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "九": 9, "十二": 12}
+_CN_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "兩": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十二": 12,
+}
 _QUARTER_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "一": 1, "二": 2, "三": 3, "四": 4}
 
 
@@ -591,7 +784,23 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
         ),
         (rf"\b(?:end[- ](?:of[- ])?)?(?P<m>{_MONTH_RE})\.?\s+(?P<y>{_YR})\b", "month_abs"),
         (rf"\bin\s+(?P<y>{_YR})\b|\bfor\s+(?P<y2>{_YR})\b", "year_abs"),
+        (rf"(?P<y>{_YR})\s*年\s*(?:第(?P<q>[一二三四1-4])|首)\s*季度?", "cn_q_abs"),
         (rf"(?P<y>{_YR})\s*年\s*(?P<p>底|年底|年尾|中|上半年|下半年)?", "cn_year_abs"),
+        # relative, with a month: "by the end of June next year"
+        (
+            rf"\b(?:by\s+)?(?:the\s+)?(?:end\s+of\s+)?(?P<m>{_MONTH_RE})\s+(?:of\s+)?next\s+year\b",
+            "month_next",
+        ),
+        (
+            r"\bearly\s+next\s+year\b|\b(?:the\s+)?(?:start|beginning)\s+of\s+next\s+year\b"
+            r"|\bfirst\s+quarter\s+of\s+next\s+year\b",
+            "early_next",
+        ),
+        (r"\b(?:by\s+)?mid[- ]?year\b|\bthe\s+middle\s+of\s+(?:the|this)\s+year\b", "mid_year"),
+        (r"\b(?:later|late)\s+this\s+month\b", "this_month"),
+        (r"\b(?:in|over|during)\s+the\s+(?:coming|next)\s+(?:few\s+|couple\s+of\s+)?quarters\b", "quarters"),
+        (r"\b(?:in|over|during)\s+the\s+(?:coming|next)\s+(?:few\s+|couple\s+of\s+)?weeks\b", "weeks"),
+        (r"(?:未來|今後)?\s*(?P<n>\d+|[一二兩三四五六七八九])\s*(?:個)?(?:周|星期|週)(?:內)?", "cn_weeks"),
         # relative, longest first
         (r"\b(?:in\s+)?the\s+(?P<h>first|second)\s+half\s+of\s+next\s+year\b", "half_next"),
         (
@@ -641,7 +850,7 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
         # Chinese
         (r"明年\s*(?P<p>底|年底|年尾|中|上半年|下半年|初|首季)?", "cn_next"),
         (
-            r"(?:今年|本年)\s*(?P<p>底|年底|年尾|內|内|餘下|剩下的時間|上半年|下半年)?|年底|年尾|年內|年内|年末",
+            r"(?:今年|本年)\s*(?P<p>底|年底|年尾|內|内|餘下|剩下的時間|上半年|下半年|年中)?|年底|年尾|年內|年内|年末|(?<!明)年中",
             "cn_this",
         ),
         (r"(?:未來|未来|今後|今后)?\s*(?P<n>\d+|[一二兩两三四五六九]|十二)\s*個?个?月(?:內|内)?", "cn_span"),
@@ -675,6 +884,10 @@ def _resolve(name: str, m: re.Match[str], published: date | None) -> tuple[date 
         return date(int(g["y"] or g["y2"]), 12, 31), "stated"
     if name == "month_abs":
         return _month_end(int(g["y"]), _MONTHS[g["m"].lower().rstrip(".")]), "stated"
+    if name == "cn_q_abs":
+        tok = g.get("q") or "1"
+        q = int(tok) if tok.isdigit() else _QUARTER_WORDS[tok]
+        return _month_end(int(g["y"]), q * 3), "stated"
     if name == "cn_year_abs":
         y = int(g["y"])
         part = g.get("p") or ""
@@ -684,6 +897,23 @@ def _resolve(name: str, m: re.Match[str], published: date | None) -> tuple[date 
     # relative phrases need the publication date
     if p is None:
         return None, "implied"
+    if name == "month_next":
+        return _month_end(p.year + 1, _MONTHS[g["m"].lower().rstrip(".")]), "implied"
+    if name == "early_next":
+        return date(p.year + 1, 3, 31), "implied"
+    if name == "mid_year":
+        end = date(p.year, 6, 30)
+        return (end if end >= p else date(p.year + 1, 6, 30)), "implied"
+    if name == "quarters":
+        return _add_months(p, 6), "implied"
+    if name == "weeks":
+        return date.fromordinal(p.toordinal() + 14), "implied"
+    if name == "cn_weeks":
+        tok = g["n"]
+        count = int(tok) if tok.isdigit() else _CN_DIGITS.get(tok)
+        if not count or count > 52:
+            return None
+        return date.fromordinal(p.toordinal() + 7 * count), "implied"
     if name == "half_next":
         return (date(p.year + 1, 6, 30) if g["h"].lower() == "first" else date(p.year + 1, 12, 31)), "implied"
     if name == "next_year":
@@ -736,7 +966,7 @@ def _resolve(name: str, m: re.Match[str], published: date | None) -> tuple[date 
         return date(p.year + 1, 12, 31), "implied"
     if name == "cn_this":
         part = g.get("p") or ""
-        if part == "上半年":
+        if part in ("上半年", "年中") or m.group(0) == "年中":
             return date(p.year, 6, 30), "implied"
         return date(p.year, 12, 31), "implied"
     if name == "cn_span":
@@ -813,14 +1043,16 @@ _HEDGE_EN = re.compile(
 )
 _HEDGE_CN = re.compile(
     r"預計|预计|預期|预期|料|估計|估计|相信|認為|认为|目標|目标|預測|预测|可望|有望|看好|看淡|上望|下望|挑戰|挑战"
-    r"|可見|可升|應該|应该|將|将|會|会|或|下站看|向下看|審慎|审慎"
+    r"|可見|可升|應該|应该|將|将|會|会|或|下站看|向下看|審慎|审慎|上調|調高|調升|下調|調低|評級|評級"
 )
 _PAST_CLAUSE = re.compile(
     r"\b(?:yesterday|last\s+(?:week|month|year|Friday|Monday|Tuesday|Wednesday|Thursday)|ago|earlier\s+this"
     r"|rose|fell|climbed|jumped|gained|added|dropped|slid|slumped|surged|soared|tumbled|closed|finished|ended"
     r"|rallied|rebounded|advanced|declined|lost|was\s+driven|were\s+driven|has\s+risen|has\s+fallen|had\s+been"
-    r"|hit\s+a\s+record|reached\s+a|so\s+far\s+this\s+year|year-to-date\s+(?:gain|rise))\b"
-    r"|昨|上周|上週|上星期|過去|过去|以來|以来|早前|早先|曾|收市|收報|收报|高見|低見|觸及|触及|年初至今",
+    r"|hit\s+a\s+record|hit\s+an?\s+(?:all-time|record)|reached\s+a|so\s+far\s+this\s+year|year-to-date\s+(?:gain|rise)"
+    r"|had\s+(?:a|an)|traded|remains?\s+around|on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday))\b"
+    r"|昨|上周|上週|上星期|過去|过去|以來|以来|早前|早先|曾|收市|收報|收报|高見|低見|觸及|触及|年初至今|累升|累跌|累計|全年累"
+    r"|已(?:大|累|經)?(?:升|跌|漲)|暫跌|暫升|半日|單日|巨震|全年(?:升|跌|上升|下跌)|(?<!預)(?<!目標)報(?=\s?\d)|當時|当时|次日|之後|跑贏|跑輸|(?:漲|升|跌)了|急擴|擴至|表現最好",
     re.IGNORECASE,
 )
 _FUTURE_IN_CLAUSE = re.compile(
@@ -873,7 +1105,8 @@ _BULL_BEAR = re.compile(
 _EXCLUDE_BEFORE = re.compile(
     r"\bfrom\s+(?:\S+\s+){0,4}(?:target|forecast|estimate|call)\s+of\s*$|(?:\bfrom\b|close\s+of|closed\s+at|closing|record\s+close|record\s+high|finished|currently|trading\s+(?:at|around)"
     r"|is\s+trading|press\s+time|price\s+of|previous|earlier|up\s+from|\blows?\b|low\s+of|average\s+(?:target|of)"
-    r"|\bby\b|從|从|由|較|较|收市|收報|收报|報(?!告)|高見|低見|觸及|触及|早前|早先|年初的|加)\w*(?:\s*[^\s\d]+){0,2}?\s*$",
+    r"|levels?\s+(?:around|of|near)|remains?\s+(?:around|near|at)|(?<!hit\s)(?<!reach\s)an?\s+(?:all-time|record)\s+high\s+of"
+    r"|較|较|收市|收報|收报|報(?!告)|高見|低見|觸及|触及|早前|早先|年初的|加)\w*(?:\s*[^\s\d]+){0,2}?\s*$",
     re.IGNORECASE,
 )
 _MOVE_UP = re.compile(
@@ -886,7 +1119,8 @@ _MOVE_DOWN = re.compile(
     re.IGNORECASE,
 )
 _IMPLIED_MOVE = re.compile(
-    r"impl(?:y|ies|ying)|represent|meaning|suggest|潛在|潜在|即|potential", re.IGNORECASE
+    r"impl(?:y|ies|ying)|represent|meaning|suggest|signal|reflect|equat|translat|潛在|潜在|即|potential|相當於|意味|較",
+    re.IGNORECASE,
 )
 _DIR_UP = re.compile(
     r"\b(?:rise|rises|rising|climb|climbs|gain|gains|rally|rallies|rebound|higher|upward|upwards|uptrend|surge|soar"
@@ -932,7 +1166,13 @@ _KNOWN_FIRMS = (
     r"|Bank\s+of\s+America|Wedbush(?:\s+Securities)?|Standard\s+Chartered|Fidelity(?:\s+International)?|Nomura|CLSA"
     r"|Jefferies|Barclays|Deutsche\s+Bank|Truist(?:\s+Securities)?|Piper\s+Sandler|Fundstrat|Wells\s+Fargo|Bernstein"
     r"|Macquarie|BlackRock|Loop\s+Capital|Independent\s+Strategy|BOCOM\s+International|BOC\s+International|DBS"
-    r"|Everbright\s+Securities\s+International|Zhongtai\s+Financial\s+International"
+    r"|Everbright\s+Securities\s+International|Zhongtai\s+Financial\s+International|RBC(?:\s+Capital\s+Markets)?"
+    r"|Evercore(?:\s+ISI)?|Oppenheimer|Stifel|BMO(?:\s+Capital\s+Markets)?|Societe\s+Generale|SocGen|BNP\s+Paribas"
+    r"|Yardeni\s+Research|Ned\s+Davis(?:\s+Research)?|Capital\s+Economics|ING|Mizuho|Daiwa|SMBC\s+Nikko|CICC"
+    r"|Haitong|CMB\s+International|Saxo(?:\s+Bank)?|Canaccord(?:\s+Genuity)?|Raymond\s+James|LPL\s+Financial"
+    r"|Charles\s+Schwab|Vanguard|Invesco|Amundi|Pictet|Julius\s+Baer|Natixis|Commerzbank|Rabobank|Morningstar"
+    r"|Ark\s+Invest|Credit\s+Suisse|Bank\s+of\s+China|ANZ|Westpac|Citic|CITIC|Futu|Phillip\s+Securities|IG"
+    r"|MUFG|Mitsubishi\s+UFJ(?:\s+Morgan\s+Stanley)?(?:\s+Securities)?|TD\s+Cowen|Bernstein|Scotiabank|TD\s+Securities|Deutsche|Barclays|Wolfe\s+Research|Ritholtz|Bespoke|Sanford\s+C\.\s+Bernstein"
 )
 _FIRM = (
     rf"(?:(?:{_KNOWN_FIRMS})(?:\s+{_FIRM_SUFFIX})?"
@@ -942,7 +1182,8 @@ _SPEECH_EN = (
     r"(?:said|says|say|told|tells|wrote|writes|noted|notes|added|adds|warned|warns|expects?|expected|predicts?|predicted"
     r"|forecasts?|sees|saw|believes?|thinks?|estimated|estimates|projected|projects|anticipated|anticipates|stated|states"
     r"|pointed\s+out|argued|argues|explained|cautioned|cautions|reiterated|remarked|agrees|observed|highlighted"
-    r"|drew\s+attention)"
+    r"|drew\s+attention|reaffirmed|reaffirms|maintained|maintains|raised|raises|lifted|lifts|boosted|boosts|hiked|hikes"
+    r"|lowered|lowers|trimmed|trims|set|sets|has|had|is|now\s+sees)"
 )
 _FIRM_RE = re.compile(_FIRM)
 _PERSON_PATTERNS = [
@@ -961,6 +1202,11 @@ _PERSON_PATTERNS = [
     re.compile(
         rf"(?:(?P<firm>{_FIRM})\s+)?(?:[\w.'-]+\s+){{0,4}}?{_TITLE_NAME_WORDS}(?:,?\s+led\s+by)?\s+(?P<name>{_NAME})"
     ),
+    # "RBC Capital Markets Head of U.S. Equity Strategy Lori Calvasina"
+    re.compile(
+        rf"(?P<firm>{_FIRM})(?:'s|')?\s+(?:Global\s+|Chief\s+|Senior\s+)?(?:Head|Director|Chief)\s+of\s+"
+        rf"(?:[A-Z][\w.&-]*\s+){{1,5}}?(?P<name>{_NAME})"
+    ),
     # "Daniel Ives of Wedbush Securities"
     re.compile(rf"(?P<name>{_NAME})\s+of\s+(?P<firm>{_FIRM})"),
     # "said Ken Chen", "according to David Roche"
@@ -975,6 +1221,126 @@ _NOT_NAMES = re.compile(
     r"|January|February|March|April|May|June|July|August|September|October|November|December|Street|Visible|Market"
     r"|Markets|Meanwhile|However|Historically|Seasonal|Looking|Given|Despite|Judging|According|Finally|Cumulatively"
     r"|Considering|Recently|Still|Chief|Head|Senior|Analyst|Analysts|Strategist|Strategists|Research|Global|Regional)\b"
+)
+_NAME_STOPWORDS = frozenset(
+    [
+        "Are",
+        "Is",
+        "Was",
+        "Were",
+        "Be",
+        "Been",
+        "Being",
+        "Feeling",
+        "So",
+        "Why",
+        "How",
+        "What",
+        "Who",
+        "When",
+        "Where",
+        "Keep",
+        "Keeps",
+        "Getting",
+        "Get",
+        "Gets",
+        "Will",
+        "Would",
+        "Could",
+        "Should",
+        "May",
+        "Might",
+        "Can",
+        "Do",
+        "Does",
+        "Did",
+        "Has",
+        "Have",
+        "Had",
+        "Not",
+        "And",
+        "Or",
+        "But",
+        "For",
+        "With",
+        "From",
+        "Into",
+        "Over",
+        "Under",
+        "Than",
+        "Then",
+        "There",
+        "Here",
+        "Stocks",
+        "Stock",
+        "Shares",
+        "Index",
+        "Targets",
+        "Target",
+        "Raised",
+        "Raises",
+        "Cut",
+        "Cuts",
+        "Sees",
+        "See",
+        "Says",
+        "Said",
+        "Expects",
+        "Now",
+        "Also",
+        "Year",
+        "Month",
+        "Week",
+        "Day",
+        "Today",
+        "Tomorrow",
+        "Yesterday",
+        "Price",
+        "Prices",
+        "Rally",
+        "Rallies",
+        "Outlook",
+        "Forecast",
+        "Forecasts",
+        "Equity",
+        "Equities",
+        "Strategy",
+        "Investment",
+        "Investors",
+        "Wealth",
+        "Securities",
+        "Capital",
+        "Partners",
+        "Believes",
+        "Thinks",
+        "Warns",
+        "Predicts",
+        "Calls",
+        "Lifts",
+        "Hikes",
+        "Boosts",
+    ]
+)
+_GROUP_EN = re.compile(
+    r"\b(?:the\s+)?(?:median|average|mean|consensus)(?:\s+(?:year-end\s+|price\s+)?(?:forecast|estimate|target|view"
+    r"|call|expectation|projection)s?)?(?:\s+(?:of|among|from|for)\s+(?:the\s+)?(?:\d+|[a-z]+)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:analysts|strategists|economists|forecasters|brokers|fund\s+managers|market\s+participants|respondents"
+    r"|houses|banks)(?:\s+(?:polled|surveyed)(?:\s+by\s+[A-Z][\w&]+)?|\s+in\s+an?\s+[A-Z][\w&]+\s+(?:poll|survey))?)?"
+    r"|\b(?:an?|the)\s+[A-Z][\w&]+\s+(?:poll|survey)(?:\s+of\s+(?:\d+|[a-z]+)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:analysts|strategists|economists|forecasters|fund\s+managers))?"
+    r"|\b(?:\d+|[a-z]+)\s+(?:[\w-]+\s+){0,2}?(?:analysts|strategists|economists)\s+(?:polled|surveyed)"
+    r"(?:\s+by\s+[A-Z][\w&]+)?"
+    r"|\b(?:(?i:many|some|most|other|several|Wall\s+Street|sell-side|market)\s+)?(?:[\w-]+\s+){0,4}?"
+    r"(?i:analysts|strategists|economists|forecasters|traders|investors|observers|experts|leaders|executives"
+    r"|participants)(?=\s+(?:now\s+|still\s+|also\s+|broadly\s+|generally\s+)?(?:expect|see|predict|forecast"
+    r"|believe|say|said|think|anticipate|estimate|are\s+betting|reckon))"
+    r"|(?i:\bconsensus\b)"
+)
+_GROUP_CN = re.compile(
+    r"(?:多間|多家|部分|個別|不少|主要|外資|中資|各大)?(?:大行|券商|投行|機構)(?:普遍|均|都|亦)?"
+    r"(?=.{0,6}?(?:預期|預計|料|看|認為|相信|估計|目標|預測|上調|下調))"
+    r"|市場人士|業界人士|證券業人士|分析師普遍|分析師平均|策略師平均|策略師普遍|經濟學家普遍|受訪(?:者|分析師|經濟學家|策略師)"
+    r"|(?:市場|分析師|策略師|投資者)(?=普遍|憧憬|預期|預計|料|估計|認為|相信|看好|看淡|平均)"
 )
 _GENERIC_SUBJECT = re.compile(
     r"\b(?:many|some|most|other|several)\s+(?:analysts|strategists|economists|investors|traders|observers|experts)\b"
@@ -1004,7 +1370,10 @@ _CN_VERBS = (
 _CN_PERSON = re.compile(rf"{_CN_TITLES}\s?(?P<name>[{_CJK}]{{2,3}}?)(?={_CN_VERBS})")
 _CN_BYLINE = re.compile(rf"《(?P<org>[^《》]{{0,40}}?){_CN_TITLES}\s*(?P<name>(?:[{_CJK}]\s*){{2,3}})》")
 _CN_KNOWN_FIRMS = (
-    r"摩根士丹利|大摩|小摩|摩根大通|高盛|花旗銀行|花旗|滙豐私人銀行|滙豐環球投資研究|滙豐|汇丰|渣打|瑞銀|瑞银|美銀|美银|中金|星展"
+    r"摩根士丹利|大摩|小摩|摩根大通|摩通|高盛|花旗銀行|花旗|滙豐私人銀行|滙豐環球投資研究|滙豐|汇丰|渣打|瑞銀|瑞银|美銀|美银|中金|星展"
+    r"|富瑞|麥格理|巴克萊|德銀|德意志銀行|法巴|法國巴黎銀行|瑞信|大和|野村|貝萊德|景順|施羅德|富達|安聯|輝立|致富|第一上海|時富"
+    r"|凱基|元大|群益|國信|中信證券|中信里昂|海通國際|海通|國泰君安|招商證券|華泰證券|華泰|廣發證券|申萬宏源|興業證券|東方證券"
+    r"|工銀國際|農銀國際|國投證券|信達國際|中州國際|勝利證券|艾德證券|盈透證券|老虎證券|長橋證券|西證國際|恒生銀行|恒生投資|東亞"
     r"|野村|東亞銀行|东亚银行|光大證券國際|光大证券国际|中泰國際|中泰国际|耀才證券|耀才证券|富途證券|富途证券|建銀國際|建银国际"
     r"|華贏東方證券|华赢东方证券|信誠證券投資服務|交銀國際|交银国际|中銀國際|中银国际|招銀國際|招银国际"
 )
@@ -1069,22 +1438,23 @@ def _clean_firm(firm: str | None) -> str | None:
     return firm or None
 
 
-def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[int, _Person, bool]]:
-    """(position, person, spoke) for people introduced in this sentence; `spoke` when a speech or title
-    pattern ties them to the claim."""
+def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[int, _Person, int]]:
+    """(start, person, end) for people introduced in this sentence (offsets within the sentence)."""
     sent = norm[a:b]
-    found: list[tuple[int, _Person, bool]] = []
+    found: list[tuple[int, _Person, int]] = []
     for i, pattern in enumerate(_PERSON_PATTERNS):
         for m in pattern.finditer(sent):
             name = m.group("name")
             if _NOT_NAMES.match(name) or _FIRM_RE.fullmatch(name):
+                continue
+            if any(tok in _NAME_STOPWORDS for tok in re.split(r"[\s-]+", name)):
                 continue
             name = re.sub(r"\s+(?:said|says|of|at|and)$", "", name)
             honorific = re.match(r"(?:Mr|Mrs|Ms|Dr|Prof)\.?\s+(\S+)$", name)
             if honorific:
                 known = speakers.lookup(honorific.group(1))
                 if known is not None:
-                    found.append((m.start(), known, True))
+                    found.append((m.start(), known, m.end()))
                     continue
                 name = honorific.group(1)
             firm = _clean_firm(m.groupdict().get("firm"))
@@ -1094,7 +1464,7 @@ def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[i
             person = speakers.register(name, firm or None)
             if person.firm is None and i in (0, 2):
                 person.firm = speakers.last_firm
-            found.append((m.start(), person, True))
+            found.append((m.start(), person, m.end()))
     for m in _CN_PERSON.finditer(sent):
         before = sent[max(0, m.start() - 24) : m.start()]
         firm_m = None
@@ -1102,52 +1472,121 @@ def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[i
             firm_m = fm
         firm = firm_m.group(0) if firm_m else speakers.last_firm
         person = speakers.register(m.group("name"), firm)
-        found.append((m.start(), person, True))
+        found.append((m.start(), person, m.end()))
     found.sort(key=lambda t: t[0])
     return found
 
 
-def _speaker(norm: str, a: int, b: int, speakers: _Speakers, previous: tuple[str | None, str | None] | None):
-    """Who makes the claims in norm[a:b]: (strategist, firm), or None when nobody can be named."""
-    sent = norm[a:b]
-    if _GENERIC_SUBJECT.search(sent):
+@dataclass(frozen=True)
+class _Who:
+    """Who makes a claim, and how we know."""
+
+    strategist: str | None
+    firm: str | None
+    group: str | None
+    evidence: str
+    weight: float  # how sure the attribution is (feeds Candidate.confidence)
+
+    def carried(self, evidence: str, weight: float) -> _Who:
+        return _Who(self.strategist, self.firm, self.group, evidence, min(self.weight, weight))
+
+
+_FIRM_DESK = re.compile(
+    rf"(?P<firm>{_KNOWN_FIRMS}|{_FIRM})(?:'s|')\s+(?:[\w-]+\s+){{0,3}}?(?i:strategists|analysts|economists|desk|team"
+    rf"|research|house\s+view)\b"
+)
+_LIST_ITEM = re.compile(
+    rf"^\s*(?:[•·▪●◆■*-]\s*)?(?P<firm>{_KNOWN_FIRMS}|{_CN_KNOWN_FIRMS}|{_FIRM}|[A-Z][\w&.'-]+(?:\s+[A-Z][\w&.'-]+){{0,3}})"
+    r"\s*(?:\([^)]{0,30}\)\s*)?[:：]\s*(?=[$\dUSH])"
+)
+_BULLET = re.compile(r"^\s*[•·▪●◆■*]\s*|^\s*-\s+")
+
+
+def _group_name(sent: str) -> str | None:
+    m = _GROUP_EN.search(sent) or _GROUP_CN.search(sent)
+    if not m:
         return None
+    name = re.sub(r"\s+", " ", m.group(0)).strip()
+    return name or None
+
+
+def _speaker(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who | None) -> _Who | None:
+    """Who makes the claims in norm[a:b], or None when nobody can be named."""
+    sent = norm[a:b]
     people = _find_people(norm, a, b, speakers)
-    firm_here = None
-    for m in re.finditer(rf"{_KNOWN_FIRMS}|{_CN_KNOWN_FIRMS}", sent):
-        firm_here = m.group(0)
-        break
     if people:
         person = people[0][1]
         speakers.last_person = person
         if person.firm:
             speakers.last_firm = person.firm
-        return person.name, person.firm
+        return _Who(person.name, person.firm, None, "named in sentence", 0.9)
+    item = _LIST_ITEM.match(sent)
+    if item and not _NOT_NAMES.match(item.group("firm")) and item.group("firm") not in DEFAULT_ALIASES:
+        firm = _clean_firm(item.group("firm"))
+        if firm:
+            speakers.last_firm = firm
+            return _Who(None, firm, None, "firm only (list item)", 0.8)
     known = speakers.lookup(sent)
     if known is not None:
         speakers.last_person = known
-        return known.name, known.firm
+        return _Who(known.name, known.firm, None, "named earlier (name or surname in sentence)", 0.85)
     firm_speaker = _EN_FIRM_SPEAKER.search(sent)
     if firm_speaker:
         firm = _clean_firm(next(g for g in firm_speaker.groups() if g))
         if firm:
             speakers.last_firm = firm
-            return None, firm
+            return _Who(None, firm, None, "firm only (named in sentence)", 0.8)
     cn_firm = _CN_FIRM_SPEAKER.search(sent)
     if cn_firm and not re.match(r"[有的業业]", cn_firm.group("firm")):
         speakers.last_firm = cn_firm.group("firm")
-        return None, cn_firm.group("firm")
+        return _Who(None, cn_firm.group("firm"), None, "firm only (named in sentence)", 0.8)
+    desk = _FIRM_DESK.search(sent)
+    if desk:
+        firm = _clean_firm(desk.group("firm"))
+        if firm:
+            speakers.last_firm = firm
+            return _Who(None, firm, None, "firm only (its strategists / desk)", 0.8)
+    group = _group_name(sent)
+    if group:
+        return _Who(None, None, group, "group / consensus (no person)", 0.6)
+    firm_here = None
+    for m in re.finditer(rf"{_KNOWN_FIRMS}|{_CN_KNOWN_FIRMS}", sent):
+        firm_here = m.group(0)
+        break
     if _FIRM_ANAPHORA.search(sent) and speakers.last_firm:
-        return None, speakers.last_firm
+        return _Who(None, speakers.last_firm, None, "firm carried ('the bank', '該行')", 0.75)
     if firm_here:
         speakers.last_firm = firm_here
+        return _Who(None, firm_here, None, "firm only (named in sentence)", 0.7)
     if _PRONOUN.search(sent) and speakers.last_person:
-        return speakers.last_person.name, speakers.last_person.firm
+        p = speakers.last_person
+        return _Who(p.name, p.firm, None, "carried by pronoun ('he said')", 0.8)
     if previous is not None:
-        return previous
+        return previous.carried("carried from previous sentence", 0.75)
     if speakers.byline:
-        return speakers.byline.name, speakers.byline.firm
+        return _Who(speakers.byline.name, speakers.byline.firm, None, "column byline", 0.75)
     return None
+
+
+def _speaker_marks(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[int, _Who]]:
+    """Speaker mentions inside a sentence (absolute positions), for sentences that name several: each
+    claim goes to the nearest speaker named before it ("匯豐將目標價…；高盛由…", "UBS sees 6,600 and
+    Citi 6,300")."""
+    sent = norm[a:b]
+    marks: list[tuple[int, int, _Who]] = []
+    for start, person, end in _find_people(norm, a, b, speakers):
+        marks.append((a + start, a + end, _Who(person.name, person.firm, None, "named in sentence", 0.9)))
+    for m in re.finditer(rf"{_KNOWN_FIRMS}|{_CN_KNOWN_FIRMS}|{_CN_FIRM_GENERIC}", sent):
+        s0, e0 = a + m.start(), a + m.end()
+        if any(ps <= s0 < pe or s0 <= ps < e0 for ps, pe, _ in marks):
+            continue
+        if re.match(r"[有的業业]", m.group(0)):
+            continue
+        marks.append(
+            (s0, e0, _Who(None, _clean_firm(m.group(0)), None, "firm only (named in sentence)", 0.8))
+        )
+    marks.sort(key=lambda t: t[0])
+    return [(s0, who) for s0, _, who in marks]
 
 
 # ------------------------------------------------------------------------------------------- claims
@@ -1161,6 +1600,10 @@ class _Claim:
     target_upper: float | None
     deadline: Deadline | None
     position: int
+    cue: str | None = None
+    superseded: float | None = None
+    who: _Who | None = None  # overrides the sentence's speaker
+    explicit: bool = True  # the kind was set by a cue (not the default)
 
 
 def _clause_of(clauses: list[tuple[int, int]], pos: int) -> tuple[int, int]:
@@ -1200,25 +1643,101 @@ def _deadline_for(pos: int, clause: tuple[int, int], deadlines: list[Deadline], 
     return preceding[-1] if preceding else None
 
 
-def _kind_for(norm: str, level: Level, cue_from: int, sentence_start: int) -> str | None:
+_SEE_BEFORE = re.compile(r"\bsee(?:s|ing|n)?\b[^.;]{0,45}$", re.IGNORECASE)
+
+
+def _kind_for(norm: str, level: Level, cue_from: int, sentence_start: int) -> tuple[str, str | None, bool]:
+    """(kind, cue words, whether a cue set it)."""
     window = norm[cue_from : level.start]
+    base = cue_from
     cues = list(_CUE_RE.finditer(window))
     if not cues:
+        base = sentence_start
         cues = list(_CUE_RE.finditer(norm[sentence_start : level.start]))
     bull_bear = _BULL_BEAR.search(norm[cue_from : level.start]) or _BULL_BEAR.search(
         norm[max(sentence_start, level.start - 30) : level.start]
     )
     if level.upper is not None:
-        return "range"
-    kind = "reach"
+        return "range", norm[level.start : level.end], True
+    kind, cue, explicit = "reach", None, False
     if cues:
         last = max(cues, key=lambda m: (m.end(), m.end() - m.start()))
         kind = {"below": "close_below", "reach": "reach", "above": "close_above", "manual": "manual"}[
             last.lastgroup
         ]
+        cue, explicit = re.sub(r"\s+", " ", last.group(0)), True
+        before_cue = norm[max(sentence_start, base + last.start() - 60) : base + last.start()]
+        if kind == "reach" and re.match(r"(?i)hit|reach|at\b", cue) and _SEE_BEFORE.search(before_cue):
+            kind = "close_above"  # "sees the S&P 500 hitting 5,400 in 12 months": a target
     if bull_bear and bull_bear.lastgroup == "bear" and kind in ("close_above", "reach"):
         kind = "close_below" if kind == "close_above" else kind
-    return kind
+        cue = cue or bull_bear.group(0)
+    return kind, cue, explicit
+
+
+_CONDITIONAL = re.compile(
+    r"^\W*(?:if\b|unless\b|should\s+the\b|(?:a|an|any|such\s+a)\s+(?:[\w%.-]+\s+){0,3}?(?:pullback|correction|decline"
+    r"|loss|drop|sell-?off|slump|crash|fall|rally|rise|gain|recession)\s+(?:would|could|might|may)\b)"
+    r"|^\W*(?:如果|若|假如|倘若|一旦)",
+    re.IGNORECASE,
+)
+_NOT_PRICE_BEFORE = re.compile(
+    r"(?:\bearnings|\bEPS\b|per[- ]share\s+(?:estimate|earnings|forecast)|\brevenues?|\bsales\b|\bprofits?\b"
+    r"|\bGDP\b"
+    r"|\bdividends?|\binflation|\bCPI\b|\byields?\b|\brates?\b|\bunemployment|\bmarket\s+(?:value|cap)"
+    r"|\bturnover\b|\bvolumes?\b|\binflows?\b|\boutflows?\b|\bdeliveries|\bshipments|\bproduction|\boutput|\bEBIT"
+    r"|\bmargins?\b|\bvaluation\s+of|\bworth\b|\bvalue\s+of|盈利|每股盈利|收入|營收|純利|利潤|經濟增長|經濟|通脹|息率|成交額|成交"
+    r"|利率|資金|交付|銷量|出貨|估值|市值)"
+    r"(?:[^.;。；]|\.(?=\d)){0,30}$",
+    re.IGNORECASE,
+)
+_CURRENT_BEFORE = re.compile(
+    r"(?:\bclos(?:ed|ing|e)\s+(?:at|of)|\btrading\s+(?:at|around|near)|\bis\s+trading|\bcurrently|\bnow\s+(?:at|around)"
+    r"|\bstands?\s+at|\bsits?\s+at|\bended\s+at|\bfinished\s+at|\bsettled\s+at|\bhovering|\bpress\s+time|\bto\b"
+    r"|收報|收市報|收於|現報|現時|目前|暫報|報)\s*(?:\S+\s*){0,2}?$",
+    re.IGNORECASE,
+)
+_PRIOR_AFTER = re.compile(
+    r"\s*,?\s*(?:up|down)?\s*from\s+(?:an?\s+|its\s+|his\s+|her\s+|their\s+|the\s+)?(?:previous\s+|prior\s+|earlier\s+"
+    r"|old\s+|original\s+)?(?:(?:year-end\s+)?(?:target|forecast|estimate|call|projection)\s+(?:of\s+)?)?"
+    r"(?:US\$|HK\$|\$)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)",
+    re.IGNORECASE,
+)
+_PRIOR_BEFORE = re.compile(
+    r"(?:由|從)\s*(?:US\$|HK\$|\$)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?:點|元|港元|美元)?"
+    r"\s*(?:大幅|輕微|略為)?(?:上調|調高|調升|提高|升|上修|下調|調低|調降|降|削減|削|下修|減)?\s*(?:至|到|為)\s*$"
+)
+_PRIOR_CLAUSE = re.compile(
+    r"\b(?:up|down)?\s*from\s+(?:his|her|its|their|the|a)\s+(?:prior|previous|earlier|old|original)\b",
+    re.IGNORECASE,
+)
+_PAIR_UNIT = re.compile(r"(?i)\s*(?:yen\b|日圓|日元|yuan\b(?!\s+a\s+share)|人民幣)")
+_POINTS_CHANGE = re.compile(
+    r"(?:(?<![上升])升|(?<!下)跌|漲|挫|彈|落|上升|下跌|累升|累跌|急升|急跌|大升|大跌|反彈|回落|高開|低開|巨震|波動|點或|或)"
+    r"\s*(?:了|逾|近|約|超過|多達|不足)?\s*$"
+)
+_RESPECTIVELY = re.compile(r"\brespectively\b|分別|各自", re.IGNORECASE)
+_MEDIAN_GROUP = re.compile(r"median|average|mean|consensus|poll|survey|平均", re.IGNORECASE)
+
+
+def _respective_targets(
+    norm: str, a: int, levels: list[Level], mentions: list[_Mention], marks: list[tuple[int, _Who]]
+) -> tuple[list[str | None] | None, list[_Who] | None, list[str] | None]:
+    """For "A and B at X and Y, respectively" / "分別為X及Y": the i-th level goes with the i-th instrument,
+    speaker or bull/bear label named before the first level."""
+    first = levels[0].start
+    symbols: list[str] = []
+    for m in mentions:
+        if m.symbol and m.end <= first and m.symbol not in symbols:
+            symbols.append(m.symbol)
+    who = [w for pos, w in marks if pos < first]
+    labels = [bb.lastgroup for bb in _BULL_BEAR.finditer(norm, a, first)]
+    n = len(levels)
+    return (
+        symbols if len(symbols) == n else None,
+        who if len(who) == n else None,
+        labels if len(labels) == n else None,
+    )
 
 
 def _claims_in(
@@ -1228,19 +1747,33 @@ def _claims_in(
     mentions: list[_Mention],
     deadlines: list[Deadline],
     carried: str | None,
+    marks: list[tuple[int, _Who]],
+    baselines: dict[str, float],
+    group_speaker: bool,
+    learn_only: bool = False,
 ) -> list[_Claim]:
+    """The claims in norm[a:b]. `learn_only`: only record the current levels the sentence gives."""
     clauses = _clauses(norm, a, b)
     cjk = bool(_CJK_RE.search(norm[a:b]))
     levels = list(_levels(norm, a, b))
     claims: list[_Claim] = []
     last_target_end = a
-    numeric_count = 0
+    conditional = bool(_CONDITIONAL.search(norm[a:b]))
+    # levels that are claims (after the filters), with their instrument
+    kept: list[tuple[Level, str]] = []
     for level in levels:
         clause = _clause_of(clauses, level.start)
         clause_text = norm[clause[0] : clause[1]]
-        if _PAST_CLAUSE.search(clause_text) and not _FUTURE_IN_CLAUSE.search(clause_text):
+        instrument = _instrument_for(level.start, clause, mentions, carried)
+        lead = norm[max(a, level.start - 28) : level.start]
+        upto = norm[clause[0] : level.start]
+        if _PAST_CLAUSE.search(upto) and not _FUTURE_IN_CLAUSE.search(upto):
+            if instrument and level.price_like and not level.percent and level.upper is None:
+                baselines[instrument] = level.value
             continue
-        if _EXCLUDE_BEFORE.search(norm[max(a, level.start - 28) : level.start]):
+        if _EXCLUDE_BEFORE.search(lead):
+            if instrument and level.price_like and _CURRENT_BEFORE.search(lead) and level.upper is None:
+                baselines[instrument] = level.value
             continue
         if re.match(r"\s*(?:點|点)?\s*加", norm[level.end : level.end + 3]):
             continue  # "1546點加25918點": arithmetic, not a level
@@ -1249,16 +1782,66 @@ def _claims_in(
             and level.upper is None
         ) and (level.percent or re.search(r"\bby\s*$", norm[max(a, level.start - 8) : level.start])):
             continue  # "by $25 to $325", "surge by 30% to $2,000": the move is implied by the target
-        instrument = _instrument_for(level.start, clause, mentions, carried)
+        if level.percent:
+            if re.search(r"(?:點|点)\s*或\s*(?:跌|升)?\s*(?:不足|逾|近|約)?\s*$", lead):
+                continue  # "跌224點或0.9%": the day's move
+        elif _POINTS_CHANGE.search(norm[max(a, level.start - 8) : level.start]) and not re.match(
+            r"\s*(?:點|美元|元)?\s*(?:水平|大關|關|目標)", norm[level.end : level.end + 4]
+        ):
+            continue  # "急升1093點或2.2%", "巨震500美元": a move in points, not a level
+        if re.search(r"(?i)\bby\s*(?:about\s+|roughly\s+|some\s+|another\s+)?$", lead):
+            continue  # "by $25 to $325", "by 300 points": the size of a move
+        if re.search(r"(?:由|從)\s*$", norm[max(a, level.start - 3) : level.start]):
+            continue  # "由156元升至185元": 156 is the superseded target (read with 185)
+        pair = _PAIR_UNIT.match(norm, level.end, min(b, level.end + 8))
+        if pair and re.search(r"(?i)\bdollar\b|美元", norm[a:b]):
+            instrument = "USDJPY" if re.match(r"(?i)\s*(?:yen|日圓|日元)", pair.group(0)) else "USDCNY"
         if instrument is None:
             continue
+        if _NOT_PRICE_BEFORE.search(norm[max(clause[0], level.start - 40) : level.start]):
+            continue  # earnings, GDP, yields, turnover: not a price
+        if conditional:
+            continue
+        if re.search(r"(?i)\bhad\s+an?\b|\bat\s+the\s+(?:beginning|start)\s+of\s+the\s+year", upto):
+            continue  # "at the beginning of the year, he had a $4,500 price target": an old call
+        if level.value == 1 and re.match(r"\s*(?:將|可)?\s*(?:兌|換|兌換)", norm[level.end : level.end + 4]):
+            continue  # "1美元將兌換160日元": the base of an exchange rate
+        if kept and _PRIOR_CLAUSE.search(norm[kept[-1][0].end : level.start]):
+            continue  # "…, up from his prior call that the index would fall to 4,500"
+        kept.append((level, instrument))
+    if learn_only:
+        return []
+    resp_symbols = resp_who = resp_labels = None
+    if len(kept) >= 2 and _RESPECTIVELY.search(norm, a, b):
+        resp_symbols, resp_who, resp_labels = _respective_targets(
+            norm, a, [lv for lv, _ in kept], mentions, marks
+        )
+    for index, (level, instrument) in enumerate(kept):
+        clause = _clause_of(clauses, level.start)
+        if resp_symbols:
+            instrument = resp_symbols[index]
+        who = resp_who[index] if resp_who else None
+        if who is None and len(marks) >= 2:
+            before = [w for pos, w in marks if pos < level.start]
+            who = before[-1] if before else None
         if level.percent:
             ctx_before = norm[max(clause[0], level.start - 40) : level.start]
             ctx_after = norm[level.end : min(clause[1], level.end + 25)]
-            if _IMPLIED_MOVE.search(ctx_before):
+            if _IMPLIED_MOVE.search(ctx_before) or re.match(
+                r"\s*(?:\w+\s+){0,2}?(?:from|above|below)\s+(?:its\s+|the\s+)?current|\s*(?:\w+\s+){0,2}?from\s+(?:current|today)",
+                ctx_after,
+                re.IGNORECASE,
+            ):
                 continue
-            if re.match(r"\s*,?\s*(?:to|至)\s*(?:US\$|HK\$|\$)?\d", norm[level.end : level.end + 20]):
-                continue
+            if any(
+                c.target is not None and c.kind != "move_pct" and c.instrument == instrument for c in claims
+            ):
+                continue  # "target $200, signalling 38% upside": the move restates the target
+            if re.match(
+                r"\s*,?\s*(?:[a-z]+\s+){0,2}?(?:to|至)\s*(?:about\s+|around\s+)?(?:US\$|HK\$|\$)?\d",
+                norm[level.end : level.end + 30],
+            ):
+                continue  # "a 12% rise to 26,000": the level is the claim
             down = _MOVE_DOWN.search(ctx_before[-30:]) or _MOVE_DOWN.search(ctx_after)
             up = _MOVE_UP.search(ctx_before[-30:]) or _MOVE_UP.search(ctx_after)
             if not (up or down) or level.upper is not None:
@@ -1269,28 +1852,71 @@ def _claims_in(
             if level.value <= 0 or level.value >= 100:
                 continue
             deadline = _deadline_for(level.start, clause, deadlines, cjk, len(levels) == 1)
-            claims.append(_Claim(instrument, "move_pct", sign * level.value, None, deadline, level.start))
-            numeric_count += 1
+            cue = (down if sign < 0 else up).group(0)
+            claims.append(
+                _Claim(
+                    instrument, "move_pct", sign * level.value, None, deadline, level.start, cue, None, who
+                )
+            )
             continue
-        kind = _kind_for(norm, level, last_target_end, a)
+        kind, cue, explicit = _kind_for(norm, level, last_target_end, a)
         last_target_end = level.end
         after_level = norm[level.end : min(b, level.end + 16)]
         if _AFTER_MANUAL.match(after_level):
             kind = "manual"
         elif kind == "reach" and _AFTER_TARGET.match(after_level):
-            kind = "close_above"
-        if kind is None:
-            continue
+            kind, cue, explicit = "close_above", _AFTER_TARGET.match(after_level).group(0).strip(), True
+        if (
+            kind == "reach"
+            and re.search(r"(?i)\btarget\b|目標|預測", norm[clause[0] : level.start])
+            and re.search(
+                r"(?i)(?:raise|rais|lift|boost|hike|cut|lower|trim|bump|上調|調高|調升|升|提高|下調|調低|降|削)\w*\s*(?:it\w*\s+)?(?:\w+\s+){0,4}?(?:to|至)\s*$",
+                norm[clause[0] : level.start],
+            )
+        ):
+            kind, cue = "close_above", "target"  # "raised its target to 6,600", "將目標價由156元升至185元"
         if kind == "reach" and _NEGATION.search(norm[clause[0] : level.start]):
             kind = "close_below"  # "cannot be expected to exceed 30,000"
+        if resp_labels and kind in ("reach", "close_above", "close_below"):
+            kind = "reach" if resp_labels[index] == "bull" else "close_below"
+            cue = cue or resp_labels[index]
+        if group_speaker and who is None and kind == "reach" and _MEDIAN_GROUP.search(norm[a:b]):
+            kind = "close_above"  # a median / poll forecast is a point forecast
+        if kind == "close_above" and instrument in baselines and level.value < baselines[instrument] * 0.995:
+            kind = "close_below"  # a target below the level the article gives for now
         deadline = _deadline_for(level.start, clause, deadlines, cjk, len(levels) == 1)
         if kind == "manual":
-            claims.append(_Claim(instrument, "manual", None, None, deadline, level.start))
+            claims.append(_Claim(instrument, "manual", None, None, deadline, level.start, cue, None, who))
             continue
         if level.value <= 0:
             continue
-        claims.append(_Claim(instrument, kind, level.value, level.upper, deadline, level.start))
-        numeric_count += 1
+        superseded = level.prior
+        if superseded is None:
+            pa = _PRIOR_AFTER.match(norm, level.end, min(b, level.end + 60))
+            if pa:
+                superseded = float(pa.group("num").replace(",", ""))
+        if superseded is None:
+            pb = _PRIOR_BEFORE.search(norm[max(a, level.start - 30) : level.start])
+            if pb:
+                superseded = float(pb.group("num").replace(",", ""))
+        if superseded is not None and (superseded <= 0 or not 0.3 < superseded / level.value < 3):
+            superseded = None
+        if superseded is not None and kind == "reach":
+            kind, cue = "close_above", cue or "target"  # a revised target: "由158元上調至174元"
+        claims.append(
+            _Claim(
+                instrument,
+                kind,
+                level.value,
+                level.upper,
+                deadline,
+                level.start,
+                cue,
+                superseded,
+                who,
+                explicit,
+            )
+        )
     # qualitative claims: instruments with no numeric claim in this sentence
     numeric_symbols = {c.instrument for c in claims}
     symbols: list[tuple[str, int]] = []
@@ -1299,7 +1925,7 @@ def _claims_in(
             symbols.append((m.symbol, m.start))
     if not mentions and carried and not claims and _ANAPHORA.search(norm[a:b]):
         symbols.append((carried, a))
-    if levels:
+    if levels or conditional:
         symbols = []  # a sentence with numbers is judged on its numbers only
     hedge_at = _hedge_position(norm, a, b)
     for symbol, pos in symbols:
@@ -1314,15 +1940,38 @@ def _claims_in(
         if not (qual or up or down):
             continue
         if qual or (up and down) or _NEGATION.search(norm[max(a, hedge_at - 12) : b]):
-            kind = "manual"
+            kind, cue = "manual", (qual or up or down).group(0)
         else:
-            kind = "direction_up" if up else "direction_down"
+            kind, cue = ("direction_up", up.group(0)) if up else ("direction_down", down.group(0))
         deadline = deadlines[0] if deadlines else None
-        claims.append(_Claim(symbol, kind, None, None, deadline, pos))
+        claims.append(_Claim(symbol, kind, None, None, deadline, pos, cue))
     return claims
 
 
+def _confidence(claim: _Claim, who: _Who, hedge: str | None) -> float:
+    """0..1. Numeric claims with a named speaker and a cue score 0.7 and up; qualitative, group and
+    unattributed ones stay below (they are not pre-ticked on the desk)."""
+    if claim.target is None:
+        return round(min(0.45, who.weight * 0.5), 2)
+    score = who.weight
+    if not claim.explicit:
+        score -= 0.1
+    if hedge is None:
+        score -= 0.15
+    if who.strategist is None and who.firm is None:
+        score = min(score, 0.6)
+    return round(max(0.05, min(0.95, score)), 2)
+
+
 # ---------------------------------------------------------------------------------------------- main
+
+
+_CARRY_DEADLINE = True
+_CONTINUES = re.compile(
+    r"\W*(?:It|They|He|She|That|This|Its|And|But|Also|Then|In\s+addition|The\s+(?:index|benchmark|gauge|bank|firm"
+    r"|metal|stock|broker|strategist|analyst)s?\b|至於)"
+)
+_LIST_HEAD = re.compile(r"[:：]\s*$")
 
 
 def extract_forecasts(
@@ -1349,36 +1998,74 @@ def extract_forecasts(
         speakers.byline = _Person(re.sub(r"\s+", "", byline.group("name")), org)
     results: list[Candidate] = []
     seen: set[tuple] = set()
-    previous: tuple[str | None, str | None] | None = None
+    previous: _Who | None = None
     carried: str | None = None
     carried_paragraph = -1
+    baselines: dict[str, float] = {}
+    list_hedge: str | None = None
+    list_deadlines: list[Deadline] = []
+    previous_deadlines: list[Deadline] = []
+    previous_paragraph = -1
+    previous_group_paragraph = -2
+    claimed: dict[tuple, int] = {}
     for sentence in _split_sentences(norm):
         a, b = sentence.start, sentence.end
         mentions = table.find(norm, a, b)
         tracked = [m for m in mentions if m.symbol]
         hedge = _hedge(norm, a, b)
+        is_item = bool(_BULLET.match(norm, a) or _LIST_ITEM.match(norm[a:b]))
+        if hedge is None and is_item and list_hedge:
+            hedge = list_hedge
         speaker = _speaker(norm, a, b, speakers, previous)
         previous = speaker
+        if speaker is not None and speaker.group and speaker.strategist is None and speaker.firm is None:
+            previous = None if previous_group_paragraph == sentence.paragraph else speaker
+            previous_group_paragraph = sentence.paragraph if previous is None else -1
         carry = carried if carried_paragraph == sentence.paragraph or not mentions else None
         if tracked:
             carried, carried_paragraph = tracked[-1].symbol, sentence.paragraph
         elif mentions:
             carried = None
+        deadlines = _deadlines(norm, a, b, published)
+        if _LIST_HEAD.search(norm[a:b]):
+            list_hedge, list_deadlines = hedge, deadlines
+        elif not is_item:
+            list_hedge, list_deadlines = None, []
+        own_deadlines = bool(deadlines)
+        if not deadlines and is_item:
+            deadlines = list_deadlines
+        if (
+            not deadlines
+            and previous_paragraph == sentence.paragraph
+            and _CARRY_DEADLINE
+            and _CONTINUES.match(norm, a)
+        ):
+            deadlines = previous_deadlines  # a horizon in the sentence before governs this one
+        if own_deadlines:
+            previous_deadlines, previous_paragraph = deadlines, sentence.paragraph
+        elif previous_paragraph != sentence.paragraph:
+            previous_deadlines = []
         if hedge is None or speaker is None:
+            if mentions or carry:  # still learn the current levels ("closed at 22,620")
+                _claims_in(norm, a, b, mentions, [], carry, [], baselines, False, learn_only=True)
             continue
         if not mentions and carry is None:
             continue
-        deadlines = _deadlines(norm, a, b, published)
-        claims = _claims_in(norm, a, b, mentions, deadlines, carry)
-        strategist, firm = speaker
+        marks = _speaker_marks(norm, a, b, speakers)
+        claims = _claims_in(
+            norm, a, b, mentions, deadlines, carry, marks, baselines, speaker.group is not None
+        )
         for claim in claims:
+            who = claim.who or speaker
             d = claim.deadline
             deadline = d.when.isoformat() if d and d.when else None
             source = d.source if d else "none"
-            claim_firm = firm if strategist is None else None
+            who_evidence = who.evidence
+            claim_firm = who.firm if who.strategist is None else None
             key = (
-                strategist,
+                who.strategist,
                 claim_firm,
+                who.group,
                 claim.instrument,
                 claim.kind,
                 claim.target,
@@ -1388,10 +2075,27 @@ def extract_forecasts(
             if key in seen:
                 continue
             seen.add(key)
+            # the same speaker's same level again (a summary, a restatement): reported once, keeping a
+            # deadline the first mention lacked
+            same = (
+                who.strategist or claim_firm or ("group" if who.group else None),
+                claim.instrument,
+                claim.target,
+                claim.target_upper,
+            )
+            if claim.target is not None and same in claimed:
+                first = results[claimed[same]]
+                if first.deadline_source == "none" and d is not None:
+                    results[claimed[same]] = replace(
+                        first, deadline=deadline, deadline_source=source, deadline_phrase=d.phrase
+                    )
+                continue
+            if claim.target is not None:
+                claimed[same] = len(results)
             results.append(
                 Candidate(
-                    strategist=strategist,
-                    firm=firm,
+                    strategist=who.strategist,
+                    firm=who.firm,
                     quote=text[a:b],
                     instrument=claim.instrument,
                     kind=claim.kind,
@@ -1402,6 +2106,12 @@ def extract_forecasts(
                     hedge=hedge,
                     start=a,
                     end=b,
+                    group=who.group,
+                    superseded_target=claim.superseded,
+                    cue=claim.cue,
+                    speaker_evidence=who_evidence,
+                    deadline_phrase=d.phrase if d else None,
+                    confidence=_confidence(claim, who, hedge),
                 )
             )
     return results

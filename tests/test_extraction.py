@@ -157,15 +157,16 @@ def test_longest_alias_wins_and_lookalikes_do_not_match():
         "HSCEI",
     ]
     assert find_instruments("China's economy and Goldman Sachs") == []
-    assert find_instruments("the Shanghai Composite") == []  # known, but not tracked
+    assert find_instruments("the Shanghai Composite")[0][1] == "SSEC"  # recognised, no bundled prices
+    assert find_instruments("Kospi and MSCI China") == []  # known, but not tracked
 
 
 def test_extra_aliases_from_the_database():
-    text = "Jane Doe, a strategist at Acme Securities, said Xiaomi could hit HK$60 by year end."
+    text = "Jane Doe, a strategist at Acme Securities, said Zorbex could hit HK$60 by year end."
     assert extract_forecasts(text) == []
-    found = one(text, instruments={"Xiaomi": "1810.HK"}, published=date(2025, 3, 1))
+    found = one(text, instruments={"Zorbex": "9999.HK"}, published=date(2025, 3, 1))
     assert (found.instrument, found.kind, found.target, found.deadline) == (
-        "1810.HK",
+        "9999.HK",
         "reach",
         60,
         "2025-12-31",
@@ -318,7 +319,6 @@ def test_kinds(sentence, kind, target, upper):
         "Hong Kong stocks rose 2 per cent on Friday as the Hang Seng Index closed at 22,620.",
         "The Hang Seng Index finished yesterday at 9,851.93 points, 47.91 per cent higher than its low.",
         "Tencent rose 1.7 per cent to HK$330.60, said Jane Smith of Acme Securities.",
-        "Many analysts now expect the Hang Seng Index to rise later this year.",
         "'The number of mobile phone users is expected to reach 120 million by next year,' Mr Ng said.",
         "Jane Smith of Acme Securities said China's economy will grow 5 per cent next year.",
         "恒生指數昨再跌331點或1.3%，至25,434點。",
@@ -390,82 +390,17 @@ def load_corpus() -> list[Article]:
     return articles
 
 
-def surname(name: str | None) -> str | None:
-    """The matching key for a person: the surname (Chinese: the first character; else the last word)."""
-    if not name:
-        return None
-    return name[0] if re.search(r"[\u4e00-\u9fff]", name) else name.split()[-1].lower()
-
-
-def _target_close(expected: float | None, got: float | None) -> bool:
-    if expected is None or got is None:
-        return expected is None and got is None
-    return abs(got - expected) <= 0.005 * abs(expected)
-
-
-FIELD_KEYS = {
-    # field name -> what must agree for a candidate to count as a match
-    "overall": ("instrument", "kind", "target"),
-    "instrument": ("instrument",),
-    "kind": ("instrument", "kind"),
-    "target": ("instrument", "target"),
-    "deadline": ("instrument", "kind", "target", "deadline"),
-}
-
-
-def _agrees(expected: dict, got: dict, fields: tuple[str, ...]) -> bool:
-    if surname(expected["strategist"]) != surname(got["strategist"]):
-        return False
-    for f in fields:
-        if f == "target":
-            if not _target_close(expected["target"], got["target"]):
-                return False
-        elif f == "deadline":
-            if (expected["deadline"], expected["deadline_source"]) != (
-                got["deadline"],
-                got["deadline_source"],
-            ):
-                return False
-        elif expected[f] != got[f]:
-            return False
-    return True
-
-
-def score_corpus(articles: list[Article]) -> dict[str, tuple[float, float, int, int, int]]:
-    """Greedy one-to-one matching per article; (precision, recall, tp, fp, fn) per field."""
-    out = {}
-    for field_name, fields in FIELD_KEYS.items():
-        tp = fp = fn = 0
-        for article in articles:
-            got = [c.__dict__ for c in extract_forecasts(article.body, published=article.published)]
-            used: set[int] = set()
-            for candidate in got:
-                hit = next(
-                    (
-                        i
-                        for i, e in enumerate(article.expected)
-                        if i not in used and _agrees(e, candidate, fields)
-                    ),
-                    None,
-                )
-                if hit is None:
-                    fp += 1
-                else:
-                    used.add(hit)
-                    tp += 1
-            fn += len(article.expected) - len(used)
-        out[field_name] = (tp / max(1, tp + fp), tp / max(1, tp + fn), tp, fp, fn)
-    return out
-
-
-# Floors a little under the figures measured when this was written (see EXTRACTION.md), so that a
-# regression fails the suite. Raise them when the extractor improves.
+# Floors a little under what `make eval-extraction` measures on the development part (EXTRACTION.md), so
+# that a regression fails the suite. Raise them when the extractor improves. (language, figure) -> floor.
 FLOORS = {
-    "overall": (0.88, 0.86),
-    "instrument": (0.92, 0.90),
-    "kind": (0.88, 0.86),
-    "target": (0.92, 0.90),
-    "deadline": (0.78, 0.76),
+    ("en", "recall"): 0.76,
+    ("en", "precision"): 0.73,
+    ("en", "fully right"): 0.52,
+    ("en", "speaker"): 0.86,
+    ("zh", "recall"): 0.86,
+    ("zh", "precision"): 0.75,
+    ("zh", "fully right"): 0.57,
+    ("zh", "speaker"): 0.86,
 }
 
 
@@ -478,19 +413,19 @@ def test_corpus_is_big_enough_and_well_formed():
         for e in article.expected:
             assert e["kind"] in KINDS, article.name
             assert e["deadline_source"] in {"stated", "implied", "none"}, article.name
-            assert e["strategist"] or e["firm"], article.name
+            assert e["strategist"] or e["firm"] or e.get("group"), article.name
 
 
-def test_corpus_precision_and_recall(capsys):
-    figures = score_corpus(load_corpus())
+def test_corpus_figures_on_the_development_part(capsys):
+    from tests.extraction_eval import load, report
+
+    out = io.StringIO()
+    figures = report("dev", load("dev"), False, out=out)
     with capsys.disabled():
-        print()
-        for name, (p, r, tp, fp, fn) in figures.items():
-            print(f"extraction {name:<10} precision {p:.3f} recall {r:.3f} (tp {tp}, fp {fp}, fn {fn})")
-    for name, (p_floor, r_floor) in FLOORS.items():
-        p, r, *_ = figures[name]
-        assert p >= p_floor, f"{name} precision {p:.3f} fell below {p_floor}"
-        assert r >= r_floor, f"{name} recall {r:.3f} fell below {r_floor}"
+        print("\n" + out.getvalue())
+    for key, floor in FLOORS.items():
+        value = figures[key][0]
+        assert value is not None and value >= floor, f"{key} {value:.3f} fell below {floor}"
 
 
 # ----------------------------------------------------------------------------------------- robustness
@@ -663,3 +598,208 @@ def test_extraction_module_stays_pure():
         encoding="utf-8"
     )
     assert not re.search(r"^\s*(?:from|import)\s+django", source, re.M)
+
+
+# ------------------------------------------------------- issue 12: what real articles do (invented text)
+
+P25 = date(2025, 3, 3)
+
+
+def test_firm_or_desk_with_no_person():
+    en = one("Nomura's strategists now see the Topix at 3,100 by year end.", published=P25)
+    assert (en.strategist, en.firm, en.instrument, en.target) == (None, "Nomura", "TOPIX", 3100)
+    assert en.speaker_evidence.startswith("firm only")
+    zh = one("大摩預測恒指明年底升至28000點。", published=P25)
+    assert (zh.strategist, zh.firm, zh.target, zh.deadline) == (None, "大摩", 28000, "2026-12-31")
+
+
+def test_speaker_carried_across_sentences_and_list_items():
+    text = (
+        "Jane Smith, a strategist at Acme Securities, spoke on Monday. "
+        "Gold could climb to $3,600 an ounce by mid-year, she said."
+    )
+    found = one(text, published=P25)
+    assert (found.strategist, found.deadline, found.deadline_phrase) == (
+        "Jane Smith",
+        "2025-06-30",
+        "by mid-year",
+    )
+    assert "pronoun" in found.speaker_evidence
+    firm = "UBS raised its outlook on Monday. The bank expects the Nikkei to reach 41,000 early next year."
+    c = one(firm, published=P25)
+    assert (c.strategist, c.firm, c.instrument, c.deadline) == (None, "UBS", "N225", "2026-03-31")
+    listed = extract_forecasts(
+        "Year-end targets for the S&P 500:\n• UBS: 6,600\n• Citi: 6,300\n", published=P25
+    )
+    assert [(c.firm, c.target, c.instrument) for c in listed] == [
+        ("UBS", 6600, "GSPC"),
+        ("Citi", 6300, "GSPC"),
+    ]
+
+
+def test_consensus_and_polls_name_the_group():
+    c = one(
+        "The median forecast of 40 strategists polled by Reuters sees the S&P 500 at 6,500 by year end.",
+        published=P25,
+    )
+    assert (c.strategist, c.firm, c.kind, c.target) == (None, None, "close_above", 6500)
+    assert "median" in c.group and c.confidence < 0.7
+    zh = one("市場普遍預期恒指今年底可升至二萬六。", published=P25)
+    assert (zh.group, zh.target, zh.deadline) == ("市場", 26000, "2025-12-31")
+    g = one("Many analysts now expect the Hang Seng Index to rise later this year.", published=P25)
+    assert (g.kind, g.strategist, g.firm, g.group) == ("direction_up", None, None, "Many analysts")
+
+
+def test_several_targets_in_one_sentence():
+    found = extract_forecasts(
+        "Jane Smith of Acme Securities expects the Nasdaq 100 at 21,000 by June and 22,500 by December.",
+        published=P25,
+    )
+    assert [(c.target, c.deadline) for c in found] == [(21000, "2025-06-30"), (22500, "2025-12-31")]
+    pair = extract_forecasts(
+        "Jane Smith of Acme Securities sees the S&P 500 and the Dow at 5,900 and 44,000, respectively.",
+        published=P25,
+    )
+    assert [(c.instrument, c.target) for c in pair] == [("GSPC", 5900), ("DJI", 44000)]
+    zh = extract_forecasts("該行對恒指及國指的目標分別為25,000點及9,100點。", published=P25)
+    assert zh == []  # "該行" with no bank named before: nobody to attribute it to
+    zh = extract_forecasts("瑞銀發表報告。該行對恒指及國指的目標分別為25,000點及9,100點。", published=P25)
+    assert [(c.instrument, c.target, c.firm) for c in zh] == [("HSI", 25000, "瑞銀"), ("HSCEI", 9100, "瑞銀")]
+
+
+def test_revisions_keep_the_superseded_target():
+    en = one("Acme Securities raised its year-end target for the S&P 500 to 6,400 from 6,000.", published=P25)
+    assert (en.kind, en.target, en.superseded_target, en.deadline) == (
+        "close_above",
+        6400,
+        6000,
+        "2025-12-31",
+    )
+    zh = one("花旗將美團目標價由150元上調至180元。", published=P25)
+    assert (zh.instrument, zh.kind, zh.target, zh.superseded_target, zh.firm) == (
+        "3690.HK",
+        "close_above",
+        180,
+        150,
+        "花旗",
+    )
+
+
+def test_percentages_with_and_without_a_level():
+    with_level = one("Jane Smith of Acme Securities expects a 12% rise to 26,000 for the Hang Seng Index.")
+    assert (with_level.kind, with_level.target) == ("reach", 26000)
+    alone = one(
+        "Jane Smith of Acme Securities expects the Hang Seng Index to rise 12% this year.", published=P25
+    )
+    assert (alone.kind, alone.target) == ("move_pct", 12)
+    cn = one("中泰國際策略師李大文預期恒指今年升三成。", published=P25)
+    assert (cn.kind, cn.target) == ("move_pct", 30)
+
+
+def test_kind_from_claim_and_baseline():
+    text = (
+        "The S&P 500 closed at 6,100 on Friday. "
+        "Jane Smith of Acme Securities has a year-end target of 5,800 for the S&P 500."
+    )
+    assert one(text, published=P25).kind == "close_below"
+    assert one("Jane Smith of Acme Securities said gold could touch $3,900.").kind == "reach"
+    band = one("Jane Smith of Acme Securities sees the yen trading between 140 and 150 per dollar.")
+    assert (band.instrument, band.kind, band.target, band.target_upper) == ("USDJPY", "range", 140, 150)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "deadline", "source"),
+    [
+        ("by mid-year", "2025-06-30", "implied"),
+        ("early next year", "2026-03-31", "implied"),
+        ("later this month", "2025-03-31", "implied"),
+        ("in the coming quarters", "2025-09-03", "implied"),
+        ("年底", "2025-12-31", "implied"),
+        ("明年上半年", "2026-06-30", "implied"),
+        ("未來兩周", "2025-03-17", "implied"),
+        ("第二季度", "2025-06-30", "implied"),
+        ("2026年第二季度", "2026-06-30", "stated"),
+    ],
+)
+def test_new_deadline_phrases(phrase, deadline, source):
+    (found,) = find_deadlines(phrase, P25)
+    assert (found.when.isoformat(), found.source) == (deadline, source)
+
+
+def test_horizon_in_a_neighbouring_sentence():
+    text = (
+        "Jane Smith of Acme Securities is looking at the second half of next year. "
+        "The index could climb to 27,000 on the Hang Seng, she said."
+    )
+    found = extract_forecasts(text, published=P25)
+    assert [(c.target, c.deadline) for c in found] == [(27000, "2026-12-31")]
+
+
+@pytest.mark.parametrize(
+    ("text", "symbol"),
+    [
+        ("the US dollar/yen rate", None),
+        ("USD/JPY", "USDJPY"),
+        ("USD/CNY", "USDCNY"),
+        ("美元兌人民幣", "USDCNY"),
+        ("標普500", "GSPC"),
+        ("标准普尔500指数", "GSPC"),
+        ("美國股市基準指數", "GSPC"),
+        ("恒指", "HSI"),
+        ("恆生指數", "HSI"),
+        ("國企指數", "HSCEI"),
+        ("美團", "3690.HK"),
+        ("美团", "3690.HK"),
+        ("Topix", "TOPIX"),
+        ("Nikkei 225", "N225"),
+        ("EUR/USD", "EURUSD"),
+        ("Dow Jones Industrial Average", "DJI"),
+        ("上證指數", "SSEC"),
+        ("CSI 300", "CSI300"),
+        ("Xiaomi", "1810.HK"),
+    ],
+)
+def test_instrument_names_in_both_scripts(text, symbol):
+    found = [s for _, s in find_instruments(text)]
+    if symbol is None:
+        assert found == [] or found == ["USDJPY"]
+    else:
+        assert found[:1] == [symbol]
+
+
+def test_simplified_text_is_read_through_opencc_with_offsets_kept():
+    text = "中泰国际策略师颜子琪表示，恒生指数有望挑战23200点。"
+    c = one(text, published=P25)
+    assert (c.strategist, c.instrument, c.target) == ("顏子琪", "HSI", 23200)
+    assert text[c.start : c.end] == c.quote
+
+
+def test_hong_kong_stocks_in_index_points():
+    c = one("Jane Smith of Acme Securities said Hong Kong stocks could rebound to 24,500 points.")
+    assert (c.instrument, c.target) == ("HSI", 24500)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Jane Smith of Acme Securities said the S&P 500 is trading near 6,050 and will be volatile.",
+        "Jane Smith of Acme Securities said gold, which set an all-time high of $3,500 in April, may pause.",
+        "寒武紀（滬：688256）股價將受關注，中泰國際策略師李大文表示。",
+        "Jane Smith of Acme Securities expects Apple's earnings per share to rise to $7.50 next year.",
+        "Jane Smith of Acme Securities said China's GDP will grow 4.8% this year, lifting the Hang Seng.",
+        "This is not investment advice; the S&P 500 may fall 5% or rise 5%, past results say nothing.",
+    ],
+)
+def test_what_is_not_a_target(text):
+    assert [c for c in extract_forecasts(text, published=P25) if c.target is not None] == []
+
+
+def test_candidates_explain_themselves():
+    c = one(
+        "Goldman Sachs's David Kostin raised his year-end target for the S&P 500 to 6,600 from 6,100.",
+        published=P25,
+    )
+    assert (c.cue, c.speaker_evidence, c.deadline_phrase) == ("target", "named in sentence", "year-end")
+    assert c.superseded_target == 6100 and c.confidence >= 0.7
+    qualitative = one("Jane Smith of Acme Securities said gold is headed for record highs.")
+    assert qualitative.kind == "manual" and qualitative.confidence < 0.7
