@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 CI ?=
 SERVICES_ENV := $(if $(CI),HINDSIGHT_REQUIRE_SERVICES=1,)
 
-.PHONY: setup system-deps run test test-fast lint fmt migrations-check backup restore bench load clean
+.PHONY: setup system-deps run test test-fast lint fmt migrations-check backup restore bench load clean eval-extraction
 
 setup: $(VENV)/.installed
 
@@ -43,6 +43,11 @@ run: setup
 test: setup system-deps
 	$(SERVICES_ENV) $(PY) -m tests.servers -- $(PY) -m pytest $(PYTEST_ARGS)
 
+# The extraction benchmark (issue 12, EXTRACTION.md): figures per corpus part and language. PART=dev|test|all
+PART ?= all
+eval-extraction: setup
+	$(PY) -m tests.extraction_eval --part $(PART)
+
 # Quick local loop: SQLite, no servers; service tests skip.
 test-fast: setup
 	$(PY) -m pytest -m "not services" $(PYTEST_ARGS)
@@ -63,11 +68,13 @@ SCALE ?= small
 bench: setup system-deps
 	HINDSIGHT_REQUIRE_SERVICES=1 $(PY) -m tests.servers -- $(PY) bench/run.py --scale $(SCALE)
 
-# A bounded load run (issue 8): CLIENTS concurrent clients for DURATION seconds; fails on any error.
+# A bounded load run (issues 8, 16): CLIENTS concurrent clients (one in ten an editor writing through the
+# API) for DURATION seconds; fails on any error or wrong answer, a p95 above P95_MS, or a lost forecast.
 CLIENTS ?= 100
 DURATION ?= 120
+P95_MS ?= 5000
 load: setup system-deps
-	HINDSIGHT_REQUIRE_SERVICES=1 $(PY) -m tests.servers -- $(PY) bench/load.py --clients $(CLIENTS) --seconds $(DURATION)
+	HINDSIGHT_REQUIRE_SERVICES=1 $(PY) -m tests.servers -- $(PY) bench/load.py --clients $(CLIENTS) --seconds $(DURATION) --p95-ms $(P95_MS)
 
 # Database backup / restore of DATABASE_URL (PostgreSQL: pg_dump custom format; SQLite: a file copy).
 FILE ?= var/backup-$(shell date +%Y%m%d-%H%M%S).dump

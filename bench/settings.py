@@ -15,8 +15,10 @@ ROOT_URLCONF = "bench.urls"
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-CELERY_TASK_ALWAYS_EAGER = True
-CELERY_BROKER_URL = "memory://localhost/"
+if not os.environ.get("REDIS_URL"):
+    # Without the shared Redis, tasks run in-process; with it (make load), as in production: a worker.
+    CELERY_TASK_ALWAYS_EAGER = True
+    CELERY_BROKER_URL = "memory://localhost/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

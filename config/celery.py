@@ -13,6 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("hindsight")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(related_name="ledger")  # forecasts.ledger.publish_head
 
 
 @task_failure.connect
@@ -43,4 +44,9 @@ def _install_beat_schedule(sender: Celery, **kwargs) -> None:
         **beat_schedule(),
         # Re-queue scoring for anything still pending (e.g. work not queued while Redis was down).
         "score-all-pending": {"task": "forecasts.tasks.score_all_pending", "schedule": crontab(minute=15)},
+        # Re-sign the published ledger head daily, so the newest head is at most a day old.
+        "publish-ledger-head": {
+            "task": "forecasts.ledger.publish_head",
+            "schedule": crontab(minute=5, hour=0),
+        },
     }

@@ -110,6 +110,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# SQLite cannot make NULLs equal in a unique constraint (forecast_unique_claim): there the recording
+# service's identity check holds alone; PostgreSQL enforces the constraint too.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    SILENCED_SYSTEM_CHECKS = ["models.W047"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -193,7 +197,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# socket_timeout: a hung Redis (accepting connections, answering nothing) must not hang a web request that
+# queues work; it must stay above kombu's 1 s BRPOP poll (issue 16, tests/test_faults_real.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": 3,
+    "socket_connect_timeout": 2,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep the JSON logging above in workers
@@ -243,6 +253,12 @@ HINDSIGHT_BENCHMARKS = env.dict(
 )
 # Strategists need this many scored hits/misses to get a rank (SCORING §4).
 HINDSIGHT_LEADERBOARD_MIN_RESOLVED = env.int("HINDSIGHT_LEADERBOARD_MIN_RESOLVED", default=3)
+# The Ed25519 key that signs the published ledger head (/ledger/head.json): base64 of a 32-byte seed (or a
+# PEM key). Production sets it, the same for web, worker and beat; unset, a key is generated into the file.
+HINDSIGHT_LEDGER_SIGNING_KEY = env.str("HINDSIGHT_LEDGER_SIGNING_KEY", default="")
+HINDSIGHT_LEDGER_SIGNING_KEY_FILE = Path(
+    env.str("HINDSIGHT_LEDGER_SIGNING_KEY_FILE", default="") or BASE_DIR / "var" / "ledger-signing.key"
+)
 HINDSIGHT_ADMIN_PATH = env.str("HINDSIGHT_ADMIN_PATH", default="admin/")
 # /healthz: a market whose last successful refresh is older than this is reported stale.
 HINDSIGHT_HEALTH_STALE_HOURS = env.int("HINDSIGHT_HEALTH_STALE_HOURS", default=96)

@@ -2,9 +2,11 @@
 
 Forecasts are entered through the add form or the editor's desk (forecasts.desk);
 their score fields belong to the scorer. Once recorded, a claim is read-only:
-publishing, correcting, voiding and judging are actions that ask for a reason,
-check the user's role and go through forecasts.services, which writes the
-history and the ledger.
+publishing, correcting, voiding and judging are actions that ask for a reason
+and go through forecasts.services, which checks the user's role and writes the
+history and the ledger. Recording (the add form, the CSV import, the desk) goes
+through forecasts.recording.record_source, the one way in; actions a user's role
+cannot take are not offered.
 """
 
 import csv
@@ -18,10 +20,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from forecasts import desk, services
+from forecasts import desk, recording, services
 from forecasts.importers import COLUMNS, ImportFailed, import_forecasts
 from forecasts.models import (
     Alias,
@@ -36,7 +37,7 @@ from forecasts.models import (
     Status,
     Strategist,
 )
-from forecasts.tasks import enqueue_scoring
+from forecasts.recording import ForecastInput, RecordingRefused, record_forecast
 
 CLAIM_FORM_FIELDS = [
     "strategist", "firm", "source", "quote", "instrument", "kind", "target", "target_upper",
@@ -48,7 +49,13 @@ CLAIM_FORM_FIELDS = [
 class FirmAdmin(SimpleHistoryAdmin):
     list_display = ["name", "slug", "website"]
     search_fields = ["name", "aliases__name"]
-    prepopulated_fields = {"slug": ["name"]}
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return _slug_optional(super().get_form(request, obj, change=change, **kwargs))
+
+    def save_model(self, request, obj, form, change):
+        _clean_person(obj, Firm)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Strategist)
@@ -57,7 +64,30 @@ class StrategistAdmin(SimpleHistoryAdmin):
     list_filter = ["firm"]
     search_fields = ["name", "firm__name", "aliases__name"]
     autocomplete_fields = ["firm"]
-    prepopulated_fields = {"slug": ["name"]}
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return _slug_optional(super().get_form(request, obj, change=change, **kwargs))
+
+    def save_model(self, request, obj, form, change):
+        _clean_person(obj, Strategist)
+        super().save_model(request, obj, form, change)
+
+
+def _slug_optional(form):
+    form.base_fields["slug"].required = False
+    form.base_fields["slug"].help_text = "Leave empty for a readable one (Chinese names in pinyin)."
+    return form
+
+
+def _clean_person(obj, model) -> None:
+    """The recording service's rules for a name typed in the admin: no invisible or control
+    characters, never empty; the slug readable (pinyin for Chinese names) when left empty."""
+    errors = recording._Errors()
+    obj.name = recording.clean_text(obj.name, "strategist", errors, required=True)
+    if errors:
+        raise ValidationError({"name": errors["strategist"]})
+    if not obj.slug:
+        obj.slug = services.unique_slug(model, obj.name)
 
 
 @admin.register(Alias)
@@ -95,8 +125,14 @@ class SourceAdmin(SimpleHistoryAdmin):
     list_filter = ["publication", "language"]
     search_fields = ["title", "url", "publication"]
     date_hierarchy = "published_at"
-    readonly_fields = ["text_sha256", "created_by"]
     inlines = [ForecastInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # an article is recorded with its forecasts, at the desk (the one way in)
+
+    def get_readonly_fields(self, request, obj=None):
+        # What dates the claims, and the evidence, never change silently: only labels are editable.
+        return [f.name for f in Source._meta.fields if f.name not in ("title", "publication", "language")]
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -105,13 +141,6 @@ class SourceAdmin(SimpleHistoryAdmin):
             path("desk/done/", view(partial(desk.desk_done_view, self)), name="forecasts_source_desk_done"),
             *super().get_urls(),
         ]
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        if obj.article_text and not obj.text_sha256:
-            obj.text_sha256 = desk.sha256_text(obj.article_text)
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(LedgerEntry)
@@ -175,54 +204,71 @@ class ForecastEventInline(admin.TabularInline):
 
 
 class ForecastAdminForm(forms.ModelForm):
+    """The add form. Its clean() records the forecast through the recording service (inside the
+    admin's transaction, so a later failure rolls it back) and shows every refusal on its field."""
+
     same_call_confirmed = forms.BooleanField(
-        required=False, label="Not a duplicate", help_text="Tick to save although a similar forecast exists."
+        required=False,
+        label="Not a duplicate",
+        help_text="Tick when a similar forecast from another source is a separate call.",
+    )
+    confirm_reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Confirm an implausible target (reviewers)",
+        help_text="Only for a target far from the last close that the article really states: say why.",
     )
 
     class Meta:
         model = Forecast
         fields = CLAIM_FORM_FIELDS
 
+    request = None  # set by ForecastAdmin.get_form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recorded = None
+        for name in ("target", "target_upper"):
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def _post_clean(self):
+        # Once the recording service has validated and recorded it, the model's own checks would only
+        # find the row just written (identity is the service's: a claim already recorded is returned).
+        if self.recorded is None:
+            super()._post_clean()
+
     def clean(self):
         data = super().clean()
-        if self.instance.pk:
+        if self.instance.pk or self.errors or self.request is None:
             return data
-        made_at = data.get("made_at") or (
-            data["source"].published_at if data.get("source") else timezone.now()
+        item = ForecastInput(
+            strategist=data["strategist"],
+            firm=data.get("firm"),
+            quote=data.get("quote", ""),
+            instrument=data["instrument"],
+            kind=data.get("kind", ""),
+            target=data.get("target"),
+            target_upper=data.get("target_upper"),
+            other_instrument=data.get("other_instrument"),
+            basis=data.get("basis") or Basis.CLOSE,
+            made_at=data.get("made_at"),
+            deadline=data.get("deadline") if data.get("deadline_source") != DeadlineSource.NONE else None,
+            deadline_source=data.get("deadline_source"),
+            not_duplicate=bool(data.get("same_call_confirmed")),
+            confirm_implausible=bool(data.get("confirm_reason")),
+            confirm_reason=data.get("confirm_reason", ""),
         )
         try:
-            services.validate_claim(
-                kind=data.get("kind"),
-                target=data.get("target"),
-                target_upper=data.get("target_upper"),
-                instrument=data.get("instrument"),
-                other_instrument=data.get("other_instrument"),
-                basis=data.get("basis") or "close",
-                made_at=made_at,
-                deadline=data.get("deadline") if data.get("deadline_source") != "none" else None,
-                deadline_source=data.get("deadline_source") or "none",
-            )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-            return data
-        if data.get("strategist") and data.get("instrument") and not data.get("same_call_confirmed"):
-            dupes = services.likely_duplicates(
-                strategist=data["strategist"],
-                instrument=data["instrument"],
-                kind=data["kind"],
-                target=data.get("target"),
-                made_at=made_at,
-            )
-            if dupes:
-                listed = "; ".join(
-                    f"#{f.pk} ({f.source.publication}, {f.made_at:%Y-%m-%d}, {f.target})" for f in dupes
-                )
-                self.add_error(
-                    "same_call_confirmed",
-                    f"Likely duplicate of {listed}: same strategist, instrument and kind, "
-                    "target within 0.5%, made within 7 days. Tick 'Not a duplicate' to save anyway.",
-                )
+            self.recorded = record_forecast(data["source"], item, actor=self.request.user)
+        except PermissionDenied as exc:
+            raise ValidationError(str(exc)) from exc
+        except RecordingRefused as exc:
+            for name, messages_ in exc.source_errors.items():
+                self.add_error(None, [f"{name}: {m}" for m in messages_])
+            for item_errors in exc.forecast_errors.values():
+                for name, messages_ in item_errors.items():
+                    self.add_error(name if name in self.fields else None, messages_)
         return data
 
 
@@ -238,6 +284,7 @@ class ForecastAdmin(admin.ModelAdmin):
         "kind",
         "deadline_source",
         ("published_at", admin.EmptyFieldListFilter),
+        ("possible_duplicate_of", admin.EmptyFieldListFilter),  # held for review as a possible copy
         "instrument",
     ]
     search_fields = ["quote", "strategist__name", "instrument__symbol", "source__url"]
@@ -255,10 +302,29 @@ class ForecastAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         # The add form asks for the claim; the change page shows the claim and its score, all read-only.
         return (
-            [*CLAIM_FORM_FIELDS, "same_call_confirmed"]
+            [*CLAIM_FORM_FIELDS, "same_call_confirmed", "confirm_reason"]
             if obj is None
             else [f.name for f in Forecast._meta.fields]
         )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # The add form records through the service, which needs to know who is recording.
+        return type(form.__name__, (form,), {"request": request}) if obj is None else form
+
+    def get_actions(self, request):
+        """Offer only what the user's role may do (the services refuse the rest anyway)."""
+        actions = super().get_actions(request)
+        needs = {
+            "publish_selected": "publish_forecast",
+            "correct_selected": "correct_forecast",
+            "void_selected": "void_forecast",
+            "judge_selected": "judge_forecast",
+        }
+        for name, perm in needs.items():
+            if name in actions and not request.user.has_perm(f"forecasts.{perm}"):
+                del actions[name]
+        return actions
 
     def get_readonly_fields(self, request, obj=None):
         # Once recorded, the claim changes only through a correction with a reason.
@@ -270,28 +336,9 @@ class ForecastAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        data = form.cleaned_data
-        created = services.forecast_create(
-            strategist=data["strategist"],
-            source=data["source"],
-            quote=data["quote"],
-            instrument=data["instrument"],
-            kind=data["kind"],
-            target=data.get("target"),
-            target_upper=data.get("target_upper"),
-            other_instrument=data.get("other_instrument"),
-            basis=data.get("basis"),
-            made_at=data.get("made_at"),
-            firm=data.get("firm"),
-            deadline=data.get("deadline") if data.get("deadline_source") != "none" else None,
-            deadline_source=data.get("deadline_source"),
-            actor=request.user,
-            publish=request.user.has_perm("forecasts.publish_forecast"),
-        )
-        obj.pk = created.pk
+        # form.clean() recorded it through the recording service (scoring is queued on commit).
+        obj.pk = form.recorded.forecast.pk
         obj.refresh_from_db()
-        if created.kind != Kind.MANUAL:
-            enqueue_scoring(created.instrument_id)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -338,9 +385,9 @@ class ForecastAdmin(admin.ModelAdmin):
             services.forecast_publish(forecast, actor=request.user)
         self.message_user(request, f"Published {drafts.count()} forecast(s).", messages.SUCCESS)
 
-    @admin.action(description="Correct the claim (asks for the change and a reason)")
+    @admin.action(description="Correct the claim (reviewers; asks for the change and a reason)")
     def correct_selected(self, request, queryset):
-        self._require(request, "change_forecast")
+        self._require(request, "correct_forecast")
         return self._reason_action(
             request,
             queryset,
@@ -399,23 +446,17 @@ class ForecastAdmin(admin.ModelAdmin):
             content = upload.read() if upload else form.cleaned_data["content"].encode("utf-8")
             confirm = "confirm" in request.POST
             try:
-                result = import_forecasts(
-                    content,
-                    actor=request.user,
-                    dry_run=not confirm,
-                    publish=request.user.has_perm("forecasts.publish_forecast"),
-                )
+                result = import_forecasts(content, actor=request.user, dry_run=not confirm)
             except ImportFailed as exc:
                 context.update(errors=exc.errors)
             else:
                 if confirm:
                     self.message_user(
                         request,
-                        f"Imported {result.created} forecast(s); {result.existing} were already recorded.",
+                        f"Imported {result.created} forecast(s); {result.existing} were already recorded; "
+                        f"{result.flagged} held for a reviewer as possible duplicates.",
                         messages.SUCCESS,
                     )
-                    for instrument_id in result.instrument_ids:
-                        enqueue_scoring(instrument_id)
                 else:
                     context.update(preview=result, content=content.decode("utf-8-sig", errors="replace"))
         context["form"] = form
@@ -434,10 +475,13 @@ def write_forecasts_csv(out, forecasts) -> None:
             _num(f.target_upper),
             f.other_instrument.symbol if f.other_instrument else "", f.basis,
             "" if f.deadline_source == DeadlineSource.NONE else f.deadline.isoformat(), f.deadline_source,
+            "",  # confirm_reason: a re-import finds the claim already recorded
         ])  # fmt: skip
 
 
 def _published_cell(f: Forecast) -> str:
+    if f.source.published_date_only and f.source.published_on:
+        return f.source.published_on.isoformat()
     if f.source.published_date_only:
         # made_at is midnight at the end of the publication day, local time.
         return (
@@ -445,7 +489,7 @@ def _published_cell(f: Forecast) -> str:
             .date()
             .isoformat()
         )
-    return f.made_at.isoformat()
+    return f.source.published_at.isoformat()
 
 
 def _num(value: float | None) -> str:

@@ -31,6 +31,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -103,6 +104,9 @@ class _CalendarArrays:
         self.n = len(self.days)
 
 
+# A decision as the bulk scorer builds it: (status, note, resolved_on, price, missing).
+_Outcome = tuple[Status, str, date | None, float | None, tuple[date, ...]]
+
 _CALENDAR_CACHE: dict[int, tuple[SessionCalendar, _CalendarArrays]] = {}
 
 
@@ -112,13 +116,14 @@ def _calendar_arrays(calendar: SessionCalendar) -> _CalendarArrays | None:
     cached = _CALENDAR_CACHE.get(id(calendar))
     if cached is not None and cached[0] is calendar:
         return cached[1]
+    trading: Any = calendar  # duck-typed: a TradingCalendar's arrays; other calendars raise AttributeError
     try:
-        days = calendar.sessions
-        opens = getattr(calendar, "opens", None)
-        opens = calendar._opens if opens is None else opens
-        closes = getattr(calendar, "closes", None)
-        closes = calendar._closes if closes is None else closes
-        last_day = calendar.last_date
+        days = trading.sessions
+        opens = getattr(trading, "opens", None)
+        opens = trading._opens if opens is None else opens
+        closes = getattr(trading, "closes", None)
+        closes = trading._closes if closes is None else closes
+        last_day = trading.last_date
     except AttributeError:
         return None
     arrays = _CalendarArrays(days, opens, closes, last_day)
@@ -296,16 +301,16 @@ def score_many(
     deadlines: list[date] = [None] * n_claims  # type: ignore[list-item]
     defaulted = np.zeros(n_claims, dtype=bool)
     default_cache: dict[datetime, date] = {}
-    for i, c in enumerate(claims):
-        code[i] = _CODE[c.kind]
-        made_us[i] = (c.made_at - _EPOCH) // _US
-        if c.deadline is None:
-            d = default_cache.get(c.made_at)
+    for i, claim in enumerate(claims):
+        code[i] = _CODE[claim.kind]
+        made_us[i] = (claim.made_at - _EPOCH) // _US
+        if claim.deadline is None:
+            d = default_cache.get(claim.made_at)
             if d is None:
-                d = default_cache[c.made_at] = default_deadline(c.made_at, tz, default_horizon_months)
+                d = default_cache[claim.made_at] = default_deadline(claim.made_at, tz, default_horizon_months)
             deadlines[i], defaulted[i] = d, True
         else:
-            deadlines[i] = c.deadline
+            deadlines[i] = claim.deadline
     made_ns = made_us * 1000
     deadline_day = np.array(deadlines, dtype="datetime64[D]")
     as_of_ns = ((as_of - _EPOCH) // _US) * 1000
@@ -398,7 +403,7 @@ def score_many(
         window_return,
         window_return_ok,
         cutoff_passed,
-    ) = (
+    ) = (  # type: ignore[assignment]  # deliberately rebound: arrays -> lists for the per-claim loop
         a.tolist()
         for a in (
             target_price,
@@ -489,6 +494,7 @@ def score_many(
             if status is Status.PENDING:
                 note = f"awaiting data: no bar for {_list_dates(missing)}"
         awaiting = status is Status.PENDING and bool(missing)
+        void_on = None
         if status is Status.PENDING:
             if (
                 trading_ended_on is not None
@@ -496,12 +502,14 @@ def score_many(
                 and (complete_through is not None and trading_ended_on <= complete_through)
             ):
                 status, awaiting = Status.VOID, False
+                void_on = trading_ended_on
                 note = (
                     f"void: instrument stopped trading on {trading_ended_on.isoformat()}, "
                     f"before the last window session {last.isoformat()}"
                 )
             elif awaiting and cutoff_passed[i]:
                 status, awaiting = Status.VOID, False
+                void_on = cal.day_objects[int(cutoff[i])]
                 note = (
                     f"void: bars still missing {VOID_AFTER_SESSIONS} sessions after the deadline "
                     f"({_list_dates(missing)})"
@@ -522,14 +530,25 @@ def score_many(
             window_return=float(window_return[i]) if window_return_ok[i] else None,
             other_return=None,
             sigma=sigma,
+            void_effective_on=void_on,
             **common,
         )
     return results  # type: ignore[return-value]
 
 
-def _pure(claim, bars, calendar, as_of, splits, trading_ended_on, others, i, horizon) -> ScoreResult:
+def _pure(
+    claim: Claim,
+    bars: pd.DataFrame,
+    calendar: SessionCalendar,
+    as_of: datetime,
+    splits: Sequence[Split],
+    trading_ended_on: date | None,
+    others: Sequence[Other | None] | None,
+    i: int,
+    horizon: int,
+) -> ScoreResult:
     other = others[i] if others is not None else None
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if other is not None:
         kwargs = {"other_bars": other.bars, "other_calendar": other.calendar, "other_splits": other.splits}
     return scoring.score(
@@ -544,7 +563,9 @@ def _pure(claim, bars, calendar, as_of, splits, trading_ended_on, others, i, hor
     )
 
 
-def _last_session(claim: Claim, c: int, n: int, last: date, close: float, cum: float, baseline: float):
+def _last_session(
+    claim: Claim, c: int, n: int, last: date, close: float, cum: float, baseline: float
+) -> _Outcome:
     """close_above / close_below / range / direction_*: as ``scoring._decide_last_session``."""
     if c < n:
         return (
@@ -578,9 +599,9 @@ def _touch(
     up_all: np.ndarray,
     intraday_all: np.ndarray,
     n_win: np.ndarray,
-) -> dict[int, tuple]:
+) -> dict[int, _Outcome]:
     """Decisions of reach / move_pct claims ``rows`` (baseline known), as ``scoring._decide_touch``."""
-    out: dict[int, tuple] = {}
+    out: dict[int, _Outcome] = {}
     if not len(rows):
         return out
     rows = rows[np.argsort(complete[rows], kind="stable")]

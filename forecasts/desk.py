@@ -1,54 +1,55 @@
 """The editor's desk: paste an article, review the suggested forecasts, save them with the source.
 
 Two steps inside the admin. "Analyse" extracts the article's main text (from
-HTML if given), hashes it and asks forecasts.extraction for candidates, each
-pre-filled. "Save" validates every accepted row and writes the source and its
+HTML if given, or "Fetch" reads it from the article's URL: forecasts.fetching,
+time-out and size limits, trafilatura), hashes it and asks forecasts.extraction
+for candidates, each pre-filled and saying why it was suggested (cue, speaker
+evidence, deadline phrase, confidence); only confident numeric suggestions with a
+named person or firm come ticked. "Save" validates every accepted row and writes the source and its
 forecasts in one transaction: one bad row and nothing is saved, with the error
-shown on its row. Reviewers' forecasts are published at once; editors' wait
-for a reviewer.
+shown on its row. Saving goes through forecasts.recording.record_source, the one
+way in: the same rules, roles (an editor's forecasts are drafts, a reviewer's are
+published), identity and duplicate flags as every other door.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 from datetime import date, datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 
-from forecasts import services
+from forecasts import fetching, recording
 from forecasts.models import Alias, DeadlineSource, Forecast, Kind
-from forecasts.tasks import enqueue_scoring
+from forecasts.recording import ForecastInput, RecordingRefused, SourceInput, record_source
+from forecasts.services import sha256_text
 
 MAX_ARTICLE_CHARS = 200_000
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+PRE_TICK_CONFIDENCE = (
+    0.7  # Candidate.confidence at or above which a numeric, attributed suggestion comes ticked
+)
 
 
 def parse_published(value: str) -> date | datetime:
-    value = value.strip()
-    if len(value) == 10:
-        try:
-            return date.fromisoformat(value)
-        except ValueError as exc:
-            raise ValidationError("Not a date: use YYYY-MM-DD.") from exc
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise ValidationError("Use a date (2025-02-14) or a time with its offset (2025-02-14T16:10+08:00).")
-    if parsed.tzinfo is None:
-        raise ValidationError("A time needs its UTC offset, e.g. 2025-02-14T16:10+08:00.")
+    """The recording service's parser, as a form field's clean (same rules, same words)."""
+    errors = recording._Errors()
+    parsed = recording.parse_published(value, errors)
+    if errors:
+        raise ValidationError(errors["published"])
     return parsed
 
 
 class ArticleForm(forms.Form):
-    url = forms.URLField(max_length=1000, assume_scheme="https")
+    url = forms.CharField(
+        max_length=1000,
+        help_text='The article\'s absolute http(s) address. "Fetch the page" reads the article from it.',
+    )
     publication = forms.CharField(max_length=200)
     title = forms.CharField(max_length=500, required=False)
     published = forms.CharField(
@@ -100,9 +101,27 @@ class CandidateForm(forms.Form):
     deadline = forms.DateField(required=False)
     deadline_source = forms.ChoiceField(choices=DeadlineSource.choices, initial=DeadlineSource.NONE)
     hedge = forms.CharField(max_length=40, required=False, widget=forms.TextInput(attrs={"readonly": True}))
+    confirm_reason = forms.CharField(
+        max_length=1000,
+        required=False,
+        label="Confirm an implausible target (reviewers)",
+        help_text="Only when the article really states a target far from the market: say why.",
+    )
     same_call_confirmed = forms.BooleanField(
         required=False, label="Not a duplicate", help_text="Tick to save although a similar forecast exists."
     )
+    # Why the extractor suggested the row (display only, carried through a re-render; never saved).
+    evidence = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def why(self) -> dict | None:
+        """The suggestion's evidence (cue, speaker, deadline phrase, confidence, notes), or None for a
+        row added by hand."""
+        raw = self["evidence"].value()
+        try:
+            why = json.loads(raw) if raw else None
+        except (TypeError, ValueError):
+            return None
+        return why if isinstance(why, dict) else None
 
     def clean(self):
         data = super().clean()
@@ -122,16 +141,72 @@ def _instrument_aliases() -> dict[str, str]:
     )
 
 
+def _number(x: float) -> str:
+    return f"{x:,.10g}"
+
+
+def pre_ticked(c) -> bool:
+    """Only confident numeric suggestions with a named person or firm come ticked: qualitative, group /
+    consensus and unattributed ones wait for the editor."""
+    return (
+        c.confidence >= PRE_TICK_CONFIDENCE
+        and c.kind != Kind.MANUAL
+        and c.target is not None
+        and bool(c.strategist or c.firm)
+    )
+
+
+def _suggested_strategist(c) -> tuple[str, str | None]:
+    """The strategist field's prefill and, when it is not a person found in the text, a note saying so.
+    The recording service needs a strategist name: a firm's house call is recorded as "<Firm> (strategists)"
+    (the convention of forecasts/demo/forecasts.csv); a group or consensus is prefilled with its name."""
+    if c.strategist:
+        return c.strategist, None
+    if c.firm:
+        name = f"{c.firm} (strategists)"
+        return name, f'No person named: strategist prefilled as "{name}" (the convention for a firm\'s call).'
+    if c.group:
+        return c.group, (
+            "A group / consensus, no person: strategist prefilled with the group's name; "
+            'name the poll or firm (e.g. "Reuters poll (strategists)") before accepting.'
+        )
+    return "", "No speaker found: fill in the strategist before accepting."
+
+
+def _evidence(c, ticked: bool, note: str | None) -> dict:
+    why = {
+        "cue": c.cue or "",
+        "speaker": c.speaker_evidence or "",
+        "deadline_phrase": c.deadline_phrase or "",
+        "confidence": f"{c.confidence:.2f}",
+        "group": c.group or "",
+        "superseded_target": _number(c.superseded_target) if c.superseded_target is not None else "",
+        "ticked": ticked,
+        "notes": [note] if note else [],
+    }
+    if not ticked:
+        if c.kind == Kind.MANUAL or c.target is None:
+            reason = "qualitative (no level)"
+        elif not (c.strategist or c.firm):
+            reason = "no person or firm named"
+        else:
+            reason = f"confidence under {PRE_TICK_CONFIDENCE:.1f}"
+        why["notes"].append(f'Not pre-ticked: {reason}. Tick "accept" if the article supports it.')
+    return why
+
+
 def _initial_rows(text: str, published: date | datetime) -> list[dict]:
     from forecasts.extraction import extract_forecasts
 
     day = published if not isinstance(published, datetime) else published.date()
     rows = []
     for c in extract_forecasts(text, published=day, instruments=_instrument_aliases()):
+        ticked = pre_ticked(c)
+        strategist, note = _suggested_strategist(c)
         rows.append(
             {
-                "accept": True,
-                "strategist": c.strategist or "",
+                "accept": ticked,
+                "strategist": strategist,
                 "firm": c.firm or "",
                 "quote": c.quote,
                 "instrument": c.instrument or "",
@@ -141,13 +216,75 @@ def _initial_rows(text: str, published: date | datetime) -> list[dict]:
                 "deadline": date.fromisoformat(c.deadline) if c.deadline else None,
                 "deadline_source": c.deadline_source or DeadlineSource.NONE,
                 "hedge": c.hedge or "",
+                "evidence": json.dumps(_evidence(c, ticked, note), ensure_ascii=False),
             }
         )
     return rows
 
 
+def _fetch(data) -> str | None:
+    """Fetch the article at data["url"] into data (text, and title / publication / date when blank, from
+    the page's metadata); the error message for the form, or None."""
+    url = (data.get("url") or "").strip()
+    if not url:
+        return "Give the article's address to fetch it."
+    try:
+        page = fetching.fetch_page(
+            url, allow_private=getattr(settings, "HINDSIGHT_DESK_FETCH_ALLOW_PRIVATE", False)
+        )
+    except fetching.FetchError as exc:
+        return f"Could not fetch {url}: {exc}"
+    from forecasts.extraction import html_to_text
+
+    text = (html_to_text(page.html) or "").strip()
+    if not text:
+        return f"No article text could be found on {url}; paste the text instead."
+    data["text"], data["html"] = text, ""  # ArticleForm refuses an over-long text
+    meta = _page_metadata(page.html, page.final_url)
+    for name in ("title", "publication", "published"):
+        if not (data.get(name) or "").strip() and meta.get(name):
+            data[name] = meta[name]
+    return None
+
+
+def _page_metadata(html: str, url: str) -> dict[str, str]:
+    """Title, site name and date from the page (trafilatura), for the editor to check."""
+    try:
+        import trafilatura
+
+        doc = trafilatura.extract_metadata(html, default_url=url, extensive=False)
+    except Exception:  # metadata is a convenience: the text is what matters
+        return {}
+    if doc is None:
+        return {}
+    return {"title": doc.title or "", "publication": doc.sitename or "", "published": doc.date or ""}
+
+
+def _analyse(request, context: dict, data) -> HttpResponse:
+    article = ArticleForm(data)
+    if not article.is_valid():
+        return render(request, "admin/forecasts/desk.html", {**context, "article": article})
+    cleaned = article.cleaned_data
+    rows = _initial_rows(cleaned["article_text"], cleaned["published"])
+    article = ArticleForm(initial={**data.dict(), "text": cleaned["article_text"], "html": ""})
+    formset = CandidateFormSet(initial=rows, prefix="c")
+    return render(
+        request,
+        "admin/forecasts/desk.html",
+        {
+            **context,
+            "article": article,
+            "formset": formset,
+            "analysed": True,
+            "sha256": sha256_text(cleaned["article_text"]),
+            "found": len(rows),
+            "ticked": sum(1 for r in rows if r["accept"]),
+        },
+    )
+
+
 def desk_view(model_admin, request):
-    """Step 1 (GET / "analyse") and step 2 ("save") of the editor's desk."""
+    """Step 1 (GET / "analyse" / "fetch") and step 2 ("save") of the editor's desk."""
     context = {**model_admin.admin_site.each_context(request), "title": "Editor's desk: record an article"}
     if request.method == "POST" and "save" in request.POST:
         article = ArticleForm(request.POST)
@@ -155,170 +292,92 @@ def desk_view(model_admin, request):
         if article.is_valid() and formset.is_valid():
             saved = _save(article.cleaned_data, formset, request.user)
             if saved is not None:
-                messages.success(request, f"Saved {len(saved)} forecast(s) with the source.")
-                ids = ",".join(str(f.pk) for f in saved)
-                return redirect(reverse("admin:forecasts_source_desk_done") + f"?ids={ids}")
+                new = [r.forecast.pk for r in saved if r.created]
+                old = [r.forecast.pk for r in saved if not r.created]
+                messages.success(
+                    request, f"Saved {len(new)} new forecast(s) with the source; {len(old)} already recorded."
+                )
+                ids = ",".join(str(r.forecast.pk) for r in saved)
+                existing = ",".join(str(pk) for pk in old)
+                return redirect(
+                    reverse("admin:forecasts_source_desk_done") + f"?ids={ids}&existing={existing}"
+                )
         return render(
             request, "admin/forecasts/desk.html", {**context, "article": article, "formset": formset}
         )
-    if request.method == "POST":
-        article = ArticleForm(request.POST)
-        if article.is_valid():
-            data = article.cleaned_data
-            rows = _initial_rows(data["article_text"], data["published"])
-            article = ArticleForm(initial={**request.POST.dict(), "text": data["article_text"], "html": ""})
-            formset = CandidateFormSet(initial=rows, prefix="c")
+    if request.method == "POST" and "fetch" in request.POST:
+        data = request.POST.copy()
+        error = _fetch(data)
+        if error:
+            article = ArticleForm(initial=data.dict())
             return render(
-                request,
-                "admin/forecasts/desk.html",
-                {
-                    **context,
-                    "article": article,
-                    "formset": formset,
-                    "analysed": True,
-                    "sha256": sha256_text(data["article_text"]),
-                    "found": len(rows),
-                },
+                request, "admin/forecasts/desk.html", {**context, "article": article, "fetch_error": error}
             )
-        return render(request, "admin/forecasts/desk.html", {**context, "article": article})
+        context["fetched"] = data["url"]
+        return _analyse(request, context, data)
+    if request.method == "POST":
+        return _analyse(request, context, request.POST)
     return render(request, "admin/forecasts/desk.html", {**context, "article": ArticleForm()})
 
 
 def desk_done_view(model_admin, request):
     ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()]
+    existing = {int(i) for i in request.GET.get("existing", "").split(",") if i.isdigit()}
     forecasts = Forecast.all_objects.filter(pk__in=ids).select_related("strategist", "instrument", "source")
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Saved forecasts",
         "forecasts": forecasts,
+        "existing": existing,
     }
     return render(request, "admin/forecasts/desk_done.html", context)
 
 
-def _save(data: dict, formset, user) -> list[Forecast] | None:
-    """Write the source and every accepted row, or nothing (errors attached to the rows)."""
+def _save(data: dict, formset, user) -> list[recording.Recorded] | None:
+    """Record the source and every accepted row through the recording service, or nothing (each
+    refusal attached to its row and field)."""
     accepted = [f for f in formset.forms if f.cleaned_data and f.cleaned_data.get("accept")]
     if not accepted:
         formset.forms[0].add_error(None, "Accept at least one forecast (or leave the page to save nothing).")
         return None
-    publish = user.has_perm("forecasts.publish_forecast")
-    saved: list[Forecast] = []
-    failed = False
-    try:
-        with transaction.atomic():
-            text = data["article_text"]
-            probe_instrument = None
-            for form in accepted:
-                probe_instrument = services.instrument_by_name(form.cleaned_data["instrument"] or "")
-                if probe_instrument:
-                    break
-            tz_name = probe_instrument.timezone_name if probe_instrument else "UTC"
-            source, _ = services.source_get_or_create(
-                url=data["url"],
-                publication=data["publication"],
-                title=data.get("title", ""),
-                published=data["published"],
-                tz_name=tz_name,
-                language=data["language"],
-                article_text=text,
-            )
-            if not source.text_sha256:
-                source.text_sha256 = sha256_text(source.article_text or text)
-                source.created_by = source.created_by or user
-                source.save(update_fields=["text_sha256", "created_by"])
-            for form in accepted:
-                forecast = _save_row(form, source, data["published"], user, publish)
-                if forecast is None:
-                    failed = True
-                else:
-                    saved.append(forecast)
-            if failed:
-                raise _RowErrors
-    except _RowErrors:
-        return None
-    except ValidationError as exc:
-        formset.forms[0].add_error(None, exc)
-        return None
-    for instrument_id in {f.instrument_id for f in saved if f.kind != Kind.MANUAL}:
-        enqueue_scoring(instrument_id)
-    return saved
-
-
-class _RowErrors(Exception):
-    pass
-
-
-def _save_row(form, source, published, user, publish: bool) -> Forecast | None:
-    d = form.cleaned_data
-    instrument = services.instrument_by_name(d["instrument"] or "")
-    if instrument is None:
-        add_url = reverse("admin:marketdata_instrument_add") + f"?symbol={d['instrument']}"
-        form.add_error(
-            "instrument",
-            f"Unknown instrument {d['instrument']!r}. Create it first ({add_url}) "
-            "or use a known symbol or alias.",
-        )
-        return None
-    other = services.instrument_by_name(d["other_instrument"]) if d["other_instrument"] else None
-    if d["other_instrument"] and other is None:
-        form.add_error("other_instrument", f"Unknown instrument {d['other_instrument']!r}.")
-        return None
-    made_at = (
-        published
-        if isinstance(published, datetime)
-        else services.end_of_day(published, instrument.timezone_name)
+    source = SourceInput(
+        url=data["url"],
+        publication=data["publication"],
+        title=data.get("title", ""),
+        published=data["published"],
+        language=data["language"],
+        article_text=data["article_text"],
     )
     try:
-        firm = services.firm_get_or_create(d["firm"])
-        strategist = services.strategist_get_or_create(d["strategist"], firm=firm)
-        same = Forecast.all_objects.filter(
-            source=source,
-            strategist=strategist,
-            instrument=instrument,
-            kind=d["kind"],
-            quote=d["quote"].strip(),
-        ).first()
-        if same:
-            form.add_error("quote", f"This quote is already recorded from this source as #{same.pk}.")
-            return None
-        if not d["same_call_confirmed"]:
-            dupes = services.likely_duplicates(
-                strategist=strategist,
-                instrument=instrument,
-                kind=d["kind"],
-                target=d["target"],
-                made_at=made_at,
-            )
-            if dupes:
-                form.add_error(
-                    "same_call_confirmed",
-                    "Looks like a forecast already recorded: "
-                    + "; ".join(
-                        f"#{f.pk} {f.source.publication} {f.made_at:%Y-%m-%d} target {f.target}"
-                        for f in dupes
-                    )
-                    + ". Tick 'Not a duplicate' to save anyway.",
-                )
-                return None
-        deadline_source = d["deadline_source"] if d["deadline"] else DeadlineSource.NONE
-        with transaction.atomic():
-            return services.forecast_create(
-                strategist=strategist,
-                firm=firm,
-                source=source,
-                quote=d["quote"],
-                instrument=instrument,
-                kind=d["kind"],
-                target=d["target"],
-                target_upper=d["target_upper"],
-                other_instrument=other,
-                deadline=d["deadline"],
-                deadline_source=deadline_source,
-                made_at=made_at,
-                actor=user,
-                publish=publish,
-            )
-    except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+        result = record_source(source, [_candidate(form.cleaned_data) for form in accepted], actor=user)
+    except PermissionDenied as exc:
+        formset.forms[0].add_error(None, str(exc))
         return None
+    except RecordingRefused as exc:
+        first = accepted[0]
+        for name, messages_ in exc.source_errors.items():
+            first.add_error(None, [f"{name}: {m}" for m in messages_])
+        for i, item_errors in exc.forecast_errors.items():
+            form = accepted[i]
+            for name, messages_ in item_errors.items():
+                form.add_error(name if name in form.fields else None, messages_)
+        return None
+    return result.items
+
+
+def _candidate(d: dict) -> ForecastInput:
+    return ForecastInput(
+        strategist=d["strategist"],
+        firm=d["firm"],
+        quote=d["quote"],
+        instrument=d["instrument"],
+        kind=d["kind"],
+        target=d["target"],
+        target_upper=d["target_upper"],
+        other_instrument=d["other_instrument"] or None,
+        deadline=d["deadline"],
+        deadline_source=d["deadline_source"] if d["deadline"] else DeadlineSource.NONE,
+        not_duplicate=d["same_call_confirmed"],
+        confirm_implausible=bool(d["confirm_reason"]),
+        confirm_reason=d["confirm_reason"],
+    )

@@ -1,28 +1,24 @@
 """CSV import of forecasts: all-or-nothing, every error named by row and column.
 
 Columns: strategist, firm, publication, url, title, published, quote, instrument,
-kind, target, target_upper, other_instrument, basis, deadline, deadline_source.
-Importing the same file twice changes nothing: sources are keyed by URL and a
-forecast by (source, strategist, instrument, kind, quote).
+kind, target, target_upper, other_instrument, basis, deadline, deadline_source,
+and optionally confirm_reason (a reviewer confirming a target far from the market).
+Each row goes through forecasts.recording.record_source, the one way in, so a row
+obeys the same rules as the desk, the admin and the API. Importing the same file
+twice changes nothing (a forecast is its claim: source, strategist, instrument,
+kind, targets, basis and deadline); two claims quoted in one sentence are two rows
+and two forecasts.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.dateparse import parse_datetime
 
-from forecasts import services
-from forecasts.models import DeadlineSource, Forecast, Kind
-from marketdata.catalog import KNOWN_INSTRUMENTS
-from marketdata.models import Instrument
-from marketdata.services import get_or_create_instrument
+from forecasts.recording import ForecastInput, RecordingRefused, SourceInput, record_source
 
 COLUMNS = (
     "strategist",
@@ -40,6 +36,7 @@ COLUMNS = (
     "basis",
     "deadline",
     "deadline_source",
+    "confirm_reason",
 )
 REQUIRED = ("strategist", "publication", "url", "published", "quote", "instrument", "kind")
 MAX_ROWS = 50_000
@@ -58,44 +55,10 @@ class ImportResult:
     rows: int = 0
     created: int = 0
     existing: int = 0
+    flagged: int = 0  # stored, but held for a reviewer as a possible duplicate
     sources_created: int = 0
     forecast_ids: list[int] = field(default_factory=list)
-    instrument_ids: set[int] = field(default_factory=set)
     dry_run: bool = False
-
-
-def _number(value: str) -> float | None:
-    value = value.strip().replace(",", "").replace("_", "")
-    if not value:
-        return None
-    number = float(value)  # ValueError -> reported by the caller
-    if not math.isfinite(number):
-        raise ValueError("not a finite number")
-    return number
-
-
-def _published(value: str) -> date | datetime:
-    value = value.strip()
-    if len(value) == 10:
-        return date.fromisoformat(value)
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise ValueError(
-            "expected an ISO date (2025-02-14) or a datetime with offset (2025-02-14T16:10+08:00)"
-        )
-    if parsed.tzinfo is None:
-        raise ValueError("a datetime needs a UTC offset, e.g. 2025-02-14T16:10+08:00")
-    return parsed
-
-
-def _instrument(symbol: str) -> Instrument:
-    symbol = symbol.strip()
-    found = services.instrument_by_name(symbol)
-    if found:
-        return found
-    if symbol in KNOWN_INSTRUMENTS:
-        return get_or_create_instrument(symbol)[0]
-    raise ValueError(f"unknown instrument {symbol!r}: add it in the admin or import its prices first")
 
 
 def read_forecast_csv(data: bytes | str) -> list[dict[str, str]]:
@@ -131,28 +94,35 @@ def read_forecast_csv(data: bytes | str) -> list[dict[str, str]]:
     return rows
 
 
-def import_forecasts(
-    data: bytes | str, *, actor=None, dry_run: bool = False, publish: bool = True
-) -> ImportResult:
+def import_forecasts(data: bytes | str, *, actor=None, dry_run: bool = False) -> ImportResult:
     """Import a forecasts CSV in one transaction; raise ImportFailed listing every bad cell.
 
-    dry_run does everything, reports what would happen, and rolls back.
-    publish=False records the forecasts as drafts for a reviewer.
+    dry_run does everything, reports what would happen, and rolls back. Whether the
+    forecasts are published or wait as drafts is the recording service's decision
+    (the actor's role); scoring is queued once the import commits.
     """
     rows = read_forecast_csv(data)
     result = ImportResult(rows=len(rows), dry_run=dry_run)
     errors: list[str] = []
     with transaction.atomic():
         for number, row in enumerate(rows, start=2):  # row 1 is the header
+            missing = [c for c in REQUIRED if not row.get(c)]
+            if missing:
+                errors.extend(f"row {number}, column {c}: required" for c in missing)
+                continue
             try:
-                with transaction.atomic():
-                    _import_row(row, result, actor, publish)
-            except ValidationError as exc:
-                for column, messages in exc.message_dict.items():
-                    column = "made_at" if column == "__all__" else column
-                    errors.extend(f"row {number}, column {column}: {m}" for m in messages)
-            except _CellError as exc:
-                errors.append(f"row {number}, column {exc.column}: {exc.message}")
+                recorded = record_source(_source(row), [_forecast(row)], actor=actor)
+            except RecordingRefused as exc:
+                errors.extend(_row_errors(number, exc))
+                continue
+            result.sources_created += int(recorded.source_created)
+            for item in recorded.items:
+                result.forecast_ids.append(item.forecast.pk)
+                if item.created:
+                    result.created += 1
+                    result.flagged += int(bool(item.possible_duplicates))
+                else:
+                    result.existing += 1
         if errors or dry_run:
             transaction.set_rollback(True)
     if errors:
@@ -160,74 +130,43 @@ def import_forecasts(
     return result
 
 
-class _CellError(Exception):
-    def __init__(self, column: str, message: str):
-        super().__init__(message)
-        self.column, self.message = column, message
-
-
-def _cell(row: dict, column: str, parse):
-    try:
-        return parse(row.get(column, ""))
-    except (ValueError, TypeError) as exc:
-        raise _CellError(column, f"{row.get(column, '')!r}: {exc}") from exc
-
-
-def _import_row(row: dict, result: ImportResult, actor, publish: bool) -> None:
-    for column in REQUIRED:
-        if not row.get(column):
-            raise _CellError(column, "required")
-    instrument = _cell(row, "instrument", _instrument)
-    other = _cell(row, "other_instrument", lambda v: _instrument(v) if v.strip() else None)
-    published = _cell(row, "published", _published)
-    target = _cell(row, "target", _number)
-    target_upper = _cell(row, "target_upper", _number)
-    deadline = _cell(row, "deadline", lambda v: date.fromisoformat(v) if v else None)
-    deadline_source = row.get("deadline_source") or (
-        DeadlineSource.STATED if deadline else DeadlineSource.NONE
-    )
-    kind = row["kind"]
-    if kind not in Kind.values:
-        raise _CellError("kind", f"{kind!r} is not one of {', '.join(Kind.values)}")
-    firm = services.firm_get_or_create(row.get("firm", ""))
-    strategist = services.strategist_get_or_create(row["strategist"], firm=firm)
-    source, created = services.source_get_or_create(
+def _source(row: dict) -> SourceInput:
+    return SourceInput(
         url=row["url"],
         publication=row["publication"],
         title=row.get("title", ""),
-        published=published,
-        tz_name=instrument.timezone_name,
+        published=row["published"],
     )
-    result.sources_created += int(created)
-    made_at = (
-        published
-        if isinstance(published, datetime)
-        else services.end_of_day(published, instrument.timezone_name)
-    )
-    existing = Forecast.all_objects.filter(
-        source=source, strategist=strategist, instrument=instrument, kind=kind, quote=row["quote"]
-    ).first()
-    if existing:
-        result.existing += 1
-        result.forecast_ids.append(existing.pk)
-        return
-    forecast = services.forecast_create(
-        strategist=strategist,
-        firm=firm,
-        source=source,
+
+
+def _forecast(row: dict) -> ForecastInput:
+    return ForecastInput(
+        strategist=row["strategist"],
+        firm=row.get("firm", ""),
         quote=row["quote"],
-        instrument=instrument,
-        kind=kind,
-        target=target,
-        target_upper=target_upper,
-        other_instrument=other,
+        instrument=row["instrument"],
+        kind=row["kind"],
+        target=row.get("target", ""),
+        target_upper=row.get("target_upper", ""),
+        other_instrument=row.get("other_instrument") or None,
         basis=row.get("basis") or "close",
-        deadline=deadline,
-        deadline_source=deadline_source,
-        made_at=made_at,
-        actor=actor,
-        publish=publish,
+        deadline=row.get("deadline") or None,
+        deadline_source=row.get("deadline_source") or None,
+        # A reviewer confirms a target far from the market by giving the reason in this column.
+        confirm_implausible=bool(row.get("confirm_reason")),
+        confirm_reason=row.get("confirm_reason", ""),
     )
-    result.created += 1
-    result.forecast_ids.append(forecast.pk)
-    result.instrument_ids.add(instrument.pk)
+
+
+# The recording service's field names, in this file's columns (made_at is the publication here).
+_COLUMN_OF = {"made_at": "published", "non_field_errors": "row", "forecasts": "row"}
+
+
+def _row_errors(number: int, exc: RecordingRefused) -> list[str]:
+    lines = []
+    for name, messages in exc.source_errors.items():
+        lines += [f"row {number}, column {_COLUMN_OF.get(name, name)}: {m}" for m in messages]
+    for item_errors in exc.forecast_errors.values():
+        for name, messages in item_errors.items():
+            lines += [f"row {number}, column {_COLUMN_OF.get(name, name)}: {m}" for m in messages]
+    return lines

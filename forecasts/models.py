@@ -92,8 +92,13 @@ class Source(models.Model):
         "in the exchange time zone of their forecasts."
     )
     published_date_only = models.BooleanField(default=False, help_text="Only the date was known.")
+    published_on = models.DateField(
+        null=True, blank=True, help_text="The publication date as printed, for date-only sources."
+    )
     language = models.CharField(max_length=16, default="en")
-    article_text = models.TextField(blank=True, help_text="The relevant text, kept as evidence.")
+    article_text = models.TextField(
+        blank=True, help_text="The article's own words, kept as evidence (empty when the text was not kept)."
+    )
     text_sha256 = models.CharField(
         max_length=64,
         blank=True,
@@ -179,8 +184,29 @@ class Forecast(models.Model):
     scorer_version = models.CharField(max_length=16, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=300, blank=True)
+    voided_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="An automatic void: the session from which it holds (point-in-time views date it so).",
+    )
 
     # --- the record
+    supersedes = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="revised_by",
+        help_text="The strategist's earlier call this one revises (both stay on record and are scored).",
+    )
+    possible_duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Flagged on entry: probably the same call from another source; a reviewer decides.",
+    )
     published_at = models.DateTimeField(
         null=True, blank=True, db_index=True, help_text="Empty while a draft awaits review."
     )
@@ -208,6 +234,7 @@ class Forecast(models.Model):
         default_manager_name = "all_objects"
         permissions = [
             ("publish_forecast", "Can publish forecasts"),
+            ("correct_forecast", "Can correct forecasts"),
             ("void_forecast", "Can void forecasts"),
             ("judge_forecast", "Can judge qualitative forecasts"),
         ]
@@ -253,9 +280,24 @@ class Forecast(models.Model):
                 condition=Q(difficulty__isnull=True) | (Q(difficulty__gte=0) & Q(difficulty__lte=1)),
                 name="forecast_difficulty_is_probability",
             ),
-            # The same quote about the same claim can be recorded once per source.
+            # A forecast is its claim: one source may quote the same person making two claims in one
+            # sentence ("27,500 by mid-2026 and 28,800 by the end of next year"), never the same claim
+            # twice. NULLs are equal here (PostgreSQL 15+); SQLite cannot say so, and the recording
+            # service's own identity check is what holds there.
             models.UniqueConstraint(
-                fields=["source", "strategist", "instrument", "kind", "quote"], name="forecast_unique_claim"
+                fields=[
+                    "source",
+                    "strategist",
+                    "instrument",
+                    "kind",
+                    "target",
+                    "target_upper",
+                    "other_instrument",
+                    "basis",
+                    "deadline",
+                ],
+                nulls_distinct=False,
+                name="forecast_unique_claim",
             ),
         ]
 

@@ -136,7 +136,13 @@ def _decided_by(state: Forecast, present: Forecast, applied: list, as_of: date, 
     """Apply the 'decided by then' rules and make the score fields consistent with the status."""
     if state.status in (Status.HIT, Status.MISS) and (state.resolved_on is None or state.resolved_on > as_of):
         state.status = Status.PENDING
-    if state.status == Status.VOID:
+    if state.status == Status.VOID and state.voided_on is not None:
+        # An automatic void holds from the session that triggered it, not from the day the job ran.
+        if state.voided_on > as_of:
+            state.status = Status.PENDING
+        elif not state.void_reason:
+            state.void_reason = present.void_reason or "void"
+    elif state.status == Status.VOID:
         setters = [e.at for e in applied if (e.changes or {}).get("status", [None, None])[1] == Status.VOID]
         voided_at = setters[-1] if setters else (present.scored_at or present.updated_at)
         if voided_at is not None and voided_at > end:

@@ -1,6 +1,6 @@
 """The editorial roles, as auth groups with their permissions.
 
-Editors enter and correct forecasts; reviewers publish, void and judge; the
+Editors record forecasts as drafts; reviewers publish, correct, void and judge; the
 public reads. Kept in step after every migrate (and after a test database
 flush) by a post_migrate handler, so the groups always exist.
 """
@@ -17,8 +17,9 @@ ROLES: dict[str, list[tuple[str, str]]] = {
         ("marketdata", "view_instrument"), ("marketdata", "add_instrument"),
     ],
     "Reviewers": [
-        ("forecasts", "view_forecast"), ("forecasts", "change_forecast"), ("forecasts", "publish_forecast"),
-        ("forecasts", "void_forecast"), ("forecasts", "judge_forecast"), ("forecasts", "view_source"),
+        ("forecasts", "view_forecast"), ("forecasts", "change_forecast"), ("forecasts", "add_forecast"),
+        ("forecasts", "publish_forecast"), ("forecasts", "correct_forecast"), ("forecasts", "void_forecast"),
+        ("forecasts", "judge_forecast"), ("forecasts", "view_source"), ("forecasts", "add_source"),
         ("forecasts", "view_strategist"), ("forecasts", "view_firm"), ("forecasts", "view_ledgerentry"),
         ("marketdata", "view_instrument"),
     ],

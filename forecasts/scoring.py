@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -99,7 +99,7 @@ class SessionCalendar(Protocol):
     def sessions_after(self, d: date, n: int) -> date: ...
 
 
-def _finite(x: float | None) -> bool:
+def _finite(x: float | None) -> TypeGuard[float]:
     return x is not None and math.isfinite(x)
 
 
@@ -196,6 +196,10 @@ class ScoreResult:
     #: outperform only: the same for instrument B
     other_return: float | None = None
     sigma: float | None = None
+    #: an automatic void: the session from which it holds (the VOID_AFTER_SESSIONS-th session after the
+    #: last window session for missing bars; the last trading day for an instrument that stopped), so a
+    #: point-in-time view shows it from then, as a hit is dated by ``resolved_on``
+    void_effective_on: date | None = None
     scorer_version: str = field(default=SCORER_VERSION)
 
 
@@ -244,15 +248,19 @@ def random_walk_probability(
         return None
     s = sigma * math.sqrt(sessions)
     if kind in _TOUCH_KINDS:
+        assert target is not None  # the touch and close kinds always have a target price
         b = abs(math.log(target / baseline))
         if basis is Basis.CLOSE:
             b += BGK_BETA * sigma
         return min(1.0, 2.0 * (1.0 - normal_cdf(b / s)))
     if kind is Kind.CLOSE_ABOVE:
+        assert target is not None
         return 1.0 - normal_cdf(math.log(target / baseline) / s)
     if kind is Kind.CLOSE_BELOW:
+        assert target is not None
         return normal_cdf(math.log(target / baseline) / s)
     if kind is Kind.RANGE:
+        assert target is not None and target_upper is not None
         return normal_cdf(math.log(target_upper / baseline) / s) - normal_cdf(math.log(target / baseline) / s)
     raise ValueError(f"no difficulty rule for {kind}")
 
@@ -297,7 +305,8 @@ def _dates(days: np.ndarray) -> tuple[date, ...]:
 
 
 def _day(d: np.datetime64) -> date:
-    return np.datetime64(d, "D").astype(object)
+    day: date = d.astype("datetime64[D]").astype(object)
+    return day
 
 
 def _list_dates(days: Sequence[date], limit: int = 3) -> str:
@@ -365,7 +374,7 @@ class _Bars:
         end = int(np.searchsorted(self.dates, np.datetime64(through, "D").astype(self.dates.dtype), "right"))
         start = max(0, end - _HISTORY_SCAN)
         dates = self.dates[start:end].astype("datetime64[D]")
-        closes = self.close[start:end]
+        closes: np.ndarray = self.close[start:end]
         if len(dates) == 0:
             return closes
         sessions = calendar.sessions_array(_day(dates[0]), through)
@@ -399,8 +408,9 @@ class _Frame:
         return _day(self.window[0]) if len(self.window) else None
 
     @property
-    def last(self) -> date | None:
-        return _day(self.window[-1]) if len(self.window) else None
+    def last(self) -> date:
+        """The last window session. Only on a non-empty window: score() voids an empty one first."""
+        return _day(self.window[-1])
 
     @property
     def is_complete(self) -> bool:
@@ -537,16 +547,19 @@ def judge_last_close(claim: Claim, close: float, baseline: float, cum: float) ->
     divided by it. Returns whether the claim came true and the rule in words for the note.
     Shared by the pure and the bulk scorer, so the two cannot drift apart.
     """
-    kind = claim.kind
+    kind, target, upper = claim.kind, claim.target, claim.target_upper
     if kind is Kind.CLOSE_ABOVE:
-        t = claim.target / cum
-        return close >= t, f"≥ {_fmt(t)}{_split_note(cum, claim.target)}"
+        assert target is not None  # Claim.__post_init__ requires it for close_above/below and range
+        t = target / cum
+        return close >= t, f"≥ {_fmt(t)}{_split_note(cum, target)}"
     if kind is Kind.CLOSE_BELOW:
-        t = claim.target / cum
-        return close <= t, f"≤ {_fmt(t)}{_split_note(cum, claim.target)}"
+        assert target is not None
+        t = target / cum
+        return close <= t, f"≤ {_fmt(t)}{_split_note(cum, target)}"
     if kind is Kind.RANGE:
-        lo, hi = claim.target / cum, claim.target_upper / cum
-        return lo <= close <= hi, f"in [{_fmt(lo)}, {_fmt(hi)}]{_split_note(cum, claim.target)}"
+        assert target is not None and upper is not None
+        lo, hi = target / cum, upper / cum
+        return lo <= close <= hi, f"in [{_fmt(lo)}, {_fmt(hi)}]{_split_note(cum, target)}"
     b = baseline / cum
     up = kind is Kind.DIRECTION_UP
     return (close > b if up else close < b), f"{'>' if up else '<'} baseline {_fmt(b)}"
@@ -556,6 +569,7 @@ def _decide_last_session(frame: _Frame, claim: Claim, baseline: float) -> _Decis
     close, pending = _last_close(frame)
     if pending is not None:
         return pending
+    assert close is not None  # _last_close returns a close or a pending decision
     last = frame.last
     cum = float(frame.cum[-1])
     ok, rule = judge_last_close(claim, close, baseline, cum)
@@ -619,11 +633,11 @@ def score(
         deadline, defaulted = claim.deadline, False
 
     frame = _frame(calendar, bars, splits, claim.made_at, deadline, as_of)
-    common = {
+    common: dict[str, Any] = {
         "baseline": frame.baseline_raw,
         "baseline_date": frame.baseline_date,
         "first_session": frame.first,
-        "last_session": frame.last,
+        "last_session": frame.last if len(frame.window) else None,
         "deadline": deadline,
         "deadline_defaulted": defaulted,
         "sessions_in_window": len(frame.window),
@@ -660,8 +674,10 @@ def score(
     if claim.kind in (Kind.REACH, Kind.CLOSE_ABOVE, Kind.CLOSE_BELOW):
         target_price = claim.target
     elif claim.kind is Kind.MOVE_PCT and baseline is not None:
+        assert claim.target is not None  # Claim.__post_init__ requires a target for every priced kind
         target_price = baseline * (100.0 + claim.target) / 100.0
     if claim.kind in _TOUCH_KINDS and baseline is not None:
+        assert claim.target is not None and target_price is not None
         up = claim.target > 0 if claim.kind is Kind.MOVE_PCT else target_price >= baseline
         direction = "up" if up else "down"
 
@@ -689,6 +705,7 @@ def score(
         decision = _Decision(Status.PENDING, "")
         missing = (frame.baseline_date,)
         if claim.kind is Kind.OUTPERFORM:
+            assert other is not None  # built above for outperform
             decision = _decide_outperform(frame, other)
         elif claim.kind in _TOUCH_KINDS:
             close, _, _ = frame.bars.take(frame.window[: frame.complete])
@@ -696,10 +713,12 @@ def score(
         elif frame.is_complete and frame.bars.close_on(frame.last) is None:
             missing += (frame.last,)
     elif claim.kind in _TOUCH_KINDS:
+        assert target_price is not None  # set above for a touch kind with a baseline
         decision = _decide_touch(frame, target_price, direction == "up", claim.basis)
     elif claim.kind in _LAST_SESSION_KINDS:
         decision = _decide_last_session(frame, claim, baseline)
     else:  # outperform
+        assert other is not None
         decision = _decide_outperform(frame, other)
     if other is not None and other.baseline is None:
         missing += (other.baseline_date,)
@@ -711,6 +730,7 @@ def score(
 
     status, note = decision.status, decision.note
     awaiting = status is Status.PENDING and bool(missing)
+    void_effective_on: date | None = None
     if status is Status.PENDING:
         complete_through = calendar.last_session_closed_at_or_before(as_of)
         if (
@@ -719,6 +739,7 @@ def score(
             and (complete_through is not None and trading_ended_on <= complete_through)
         ):
             status, awaiting = Status.VOID, False
+            void_effective_on = trading_ended_on
             note = (
                 f"void: instrument stopped trading on {trading_ended_on.isoformat()}, "
                 f"before the last window session {frame.last.isoformat()}"
@@ -726,9 +747,16 @@ def score(
         elif (
             awaiting
             and _void_cutoff_passed(calendar, frame, as_of)
-            and (other is None or _void_cutoff_passed(other_calendar, other, as_of))
+            and (
+                other is None
+                or (other_calendar is not None and _void_cutoff_passed(other_calendar, other, as_of))
+            )
         ):
             status, awaiting = Status.VOID, False
+            cutoffs = [calendar.sessions_after(frame.last, VOID_AFTER_SESSIONS)]
+            if other is not None and other_calendar is not None:  # other_calendar is set whenever other is
+                cutoffs.append(other_calendar.sessions_after(other.last, VOID_AFTER_SESSIONS))
+            void_effective_on = max(cutoffs)
             note = (
                 f"void: bars still missing {VOID_AFTER_SESSIONS} sessions after the deadline "
                 f"({_list_dates(missing)})"
@@ -750,6 +778,7 @@ def score(
         window_return=_window_return(frame),
         other_return=None if other is None else _window_return(other),
         sigma=sigma,
+        void_effective_on=void_effective_on,
         **common,
     )
 
@@ -766,13 +795,15 @@ def _decide_outperform(a: _Frame, b: _Frame) -> _Decision:
         return _Decision(Status.PENDING, f"pending: decided at the close of {' and '.join(waiting)}")
     if a.baseline is None or b.baseline is None:
         return _Decision(Status.PENDING, "")  # the caller lists the missing baseline(s)
+    assert a_close is not None and b_close is not None  # _last_close returns a close or a pending decision
     ra = a_close * float(a.cum[-1]) / a.baseline - 1.0
     rb = b_close * float(b.cum[-1]) / b.baseline - 1.0
     ok = ra > rb
+    # Decided only once both closes are in: on the later of the two last window sessions.
     return _Decision(
         Status.HIT if ok else Status.MISS,
         f"return {ra:+.2%} to {a.last.isoformat()} {'>' if ok else '≤'} "
         f"benchmark {rb:+.2%} to {b.last.isoformat()}",
-        a.last,
+        max(a.last, b.last),
         a_close,
     )

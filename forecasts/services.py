@@ -7,6 +7,7 @@ tasks call these; none of them writes a Forecast directly.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -14,13 +15,13 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Q
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from forecasts import bulk, ledger, scoring
+from forecasts import bulk, ledger, queueing, scoring
 from forecasts.models import (
     KINDS_WITH_TARGET,
     Alias,
@@ -59,6 +60,7 @@ SCORE_FIELDS = (
     "benchmark_return",
     "scorer_version",
     "void_reason",
+    "voided_on",
 )
 # Changes to these are history: they are what the public reads as the outcome.
 OUTCOME_FIELDS = ("status", "resolved_on", "resolution_price", "void_reason")
@@ -85,7 +87,10 @@ def firm_get_or_create(name: str) -> Firm | None:
         return None
     firm = Firm.objects.filter(name__iexact=name).first() or _aliased(Alias.Target.FIRM, name)
     if firm is None:
-        firm = Firm.objects.create(name=name, slug=_unique_slug(Firm, name))
+        firm = _create_racing(
+            lambda: Firm.objects.create(name=name, slug=unique_slug(Firm, name)),
+            lambda: Firm.objects.filter(name__iexact=name).first(),
+        )
     return firm
 
 
@@ -98,8 +103,27 @@ def strategist_get_or_create(name: str, *, firm: Firm | None) -> Strategist:
     person = existing.filter(firm=firm).first() or (existing.first() if existing.count() == 1 else None)
     person = person or _aliased(Alias.Target.STRATEGIST, name)
     if person is None:
-        person = Strategist.objects.create(name=name, slug=_unique_slug(Strategist, name), firm=firm)
+        person = _create_racing(
+            lambda: Strategist.objects.create(name=name, slug=unique_slug(Strategist, name), firm=firm),
+            lambda: Strategist.objects.filter(name__iexact=name, firm=firm).first(),
+        )
     return person
+
+
+def _create_racing(create, find, attempts: int = 3):
+    """Create a row that a concurrent request may be creating too (two editors recording the same new
+    firm): on a unique-key clash, take the row the other one committed, or try again with a new slug."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                return create()
+        except IntegrityError:
+            found = find()
+            if found is not None:
+                return found
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _aliased(target: str, name: str):
@@ -114,57 +138,29 @@ def instrument_by_name(name: str) -> Instrument | None:
     return Instrument.objects.filter(symbol=name).first() or _aliased(Alias.Target.INSTRUMENT, name)
 
 
-def _unique_slug(model: type, name: str) -> str:
-    base = slugify(name, allow_unicode=False) or "x"
+def readable_slug(name: str) -> str:
+    """A URL slug a reader can read: Chinese names in pinyin (顏子琪 -> yan-zi-qi), others slugified."""
+    from pypinyin import lazy_pinyin
+
+    return slugify(" ".join(lazy_pinyin(name)), allow_unicode=False)[:190].strip("-")
+
+
+def unique_slug(model: type[Model], name: str) -> str:
+    base = readable_slug(name) or model.__name__.lower()
     slug, n = base, 2
-    while model.objects.filter(slug=slug).exists():
+    while model._default_manager.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+def sha256_text(text: str) -> str:
+    """The article text's fingerprint, kept in case the page later changes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def end_of_day(day: date, tz_name: str) -> datetime:
     """Midnight at the end of `day` in the time zone: SCORING §2's made_at for date-only sources."""
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(tz_name))
-
-
-def source_get_or_create(
-    *,
-    url: str,
-    publication: str,
-    title: str = "",
-    published: date | datetime,
-    tz_name: str,
-    language: str = "en",
-    article_text: str = "",
-) -> tuple[Source, bool]:
-    """The Source for `url`; a date-only `published` is stored as the end of that day in `tz_name`."""
-    if isinstance(published, datetime):
-        if timezone.is_naive(published):
-            raise ValidationError(
-                {"published": "A publication time needs a UTC offset, e.g. 2025-02-14T16:10+08:00."}
-            )
-        published_at, date_only = published, False
-    else:
-        published_at, date_only = end_of_day(published, tz_name), True
-    source, created = Source.objects.get_or_create(
-        url=url,
-        defaults={
-            "publication": publication,
-            "title": title,
-            "published_at": published_at,
-            "published_date_only": date_only,
-            "language": language,
-            "article_text": article_text,
-        },
-    )
-    if not created and source.published_at != published_at:
-        raise ValidationError(
-            {
-                "published": f"{url} is already recorded as published at {source.published_at.isoformat()}, "
-                f"not {published_at.isoformat()}."
-            }
-        )
-    return source, created
 
 
 # --- recording a forecast ------------------------------------------------------------------------
@@ -257,11 +253,16 @@ def forecast_create(
     firm: Firm | None = None,
     actor=None,
     publish: bool = True,
+    note: str = "",
+    possible_duplicate_of: Forecast | None = None,
+    supersedes: Forecast | None = None,
 ) -> Forecast:
-    """Record a forecast quoted in `source`. made_at defaults to the source's publication time.
+    """Write one forecast row and its 'created' event. made_at defaults to the source's publication.
 
-    With publish=False it is a draft for a reviewer: scored like any other, but
-    not shown to the public until forecast_publish.
+    The low-level writer under forecasts.recording.record_source, which every entry path calls and
+    which applies the input rules, identity, duplicates and roles first; call this directly only in
+    tests. With publish=False it is a draft for a reviewer: scored like any other, but not shown to
+    the public until forecast_publish.
     """
     quote = quote.strip()
     if not quote:
@@ -294,23 +295,38 @@ def forecast_create(
         deadline=deadline or default_deadline(made_at, instrument.timezone_name),
         deadline_source=deadline_source,
         created_by=actor,
+        possible_duplicate_of=possible_duplicate_of,
+        supersedes=supersedes,
     )
+    reason = f"Quoted in {source.publication}, {source.url}"
+    if possible_duplicate_of is not None:
+        reason += f" Held for review: possibly the same call as #{possible_duplicate_of.pk}."
+    if supersedes is not None:
+        reason += f" Revises #{supersedes.pk}."
     ForecastEvent.objects.create(
         forecast=forecast,
         action=ForecastEvent.Action.CREATED,
         actor=actor,
         changes={f: [None, _jsonable(getattr(forecast, f))] for f in CLAIM_FIELDS},
-        reason=f"Quoted in {source.publication}, {source.url}",
+        reason=f"{reason} {note}".strip(),
     )
     if publish:
         forecast_publish(forecast, actor=actor)
     return forecast
 
 
+def require_role(actor, perm: str, doing: str) -> None:
+    """One set of roles on every path: reviewers publish, correct, void and judge; editors record
+    drafts. No actor is the operator's own unattended command (demo loader, CLI import), trusted."""
+    if actor is not None and not actor.has_perm(f"forecasts.{perm}"):
+        raise PermissionDenied(f"Your role cannot {doing}; a reviewer can.")
+
+
 @transaction.atomic
 def forecast_publish(forecast: Forecast, *, actor) -> Forecast:
     """Make a recorded forecast public. From here on its claim changes only by
     correction (with a reason), and each version is chained in the ledger."""
+    require_role(actor, "publish_forecast", "publish forecasts")
     if forecast.published_at is not None:
         return forecast
     forecast.published_at, forecast.published_by = timezone.now(), actor
@@ -320,32 +336,6 @@ def forecast_publish(forecast: Forecast, *, actor) -> Forecast:
     ForecastEvent.objects.create(forecast=forecast, action=ForecastEvent.Action.PUBLISHED, actor=actor)
     ledger.append(forecast, action="published", actor=actor)
     return forecast
-
-
-def likely_duplicates(
-    *,
-    strategist: Strategist,
-    instrument: Instrument,
-    kind: str,
-    target: float | None,
-    made_at: datetime,
-    exclude_pk: int | None = None,
-) -> list[Forecast]:
-    """Forecasts that are probably the same call: same strategist, instrument and kind, target within
-    0.5%, made within 7 days (e.g. the same quote syndicated by two outlets)."""
-    qs = Forecast.all_objects.filter(
-        strategist=strategist,
-        instrument=instrument,
-        kind=kind,
-        made_at__gte=made_at - timedelta(days=7),
-        made_at__lte=made_at + timedelta(days=7),
-    ).select_related("source")
-    if exclude_pk:
-        qs = qs.exclude(pk=exclude_pk)
-    if target is not None:
-        tolerance = abs(target) * 0.005
-        qs = qs.filter(target__gte=target - tolerance, target__lte=target + tolerance)
-    return list(qs[:10])
 
 
 # --- scoring -------------------------------------------------------------------------------------
@@ -429,6 +419,7 @@ def score_result_fields(result: scoring.ScoreResult, *, benchmark_return: float 
         "benchmark_return": benchmark_return if decided else None,
         "scorer_version": result.scorer_version,
         "void_reason": (result.note or "void")[:300] if status == Status.VOID else "",
+        "voided_on": result.void_effective_on if status == Status.VOID else None,
     }
 
 
@@ -476,7 +467,10 @@ def score_instrument_forecasts(
         subject = group[0].instrument
         bars, calendar, splits = market.get(subject)
         others = [
-            bulk.Other(*market.get(f.other_instrument)) if f.kind == Kind.OUTPERFORM else None for f in group
+            bulk.Other(*market.get(f.other_instrument))
+            if f.kind == Kind.OUTPERFORM and f.other_instrument is not None  # always set for outperform
+            else None
+            for f in group
         ]
         results = bulk.score_many(
             [claim_for(f) for f in group],
@@ -492,7 +486,12 @@ def score_instrument_forecasts(
             summary.by_status[result.status.value] = summary.by_status.get(result.status.value, 0) + 1
             summary.results.append((forecast.pk, result))
             benchmark = None
-            if forecast.kind in (Kind.DIRECTION_UP, Kind.DIRECTION_DOWN) and result.window_return is not None:
+            if (
+                forecast.kind in (Kind.DIRECTION_UP, Kind.DIRECTION_DOWN)
+                and result.window_return is not None  # so the baseline and the last session are known
+                and result.baseline_date is not None
+                and result.last_session is not None
+            ):
                 benchmark = market.benchmark_return(subject, result.baseline_date, result.last_session)
             if persist and _apply_score(
                 forecast, result, revised_from=revised_from, now=now, benchmark_return=benchmark
@@ -579,7 +578,8 @@ def _jsonable(value):
 
 @transaction.atomic
 def forecast_judge(forecast: Forecast, *, outcome: str, reason: str, resolved_on: date, actor) -> Forecast:
-    """An editor decides a qualitative (manual) forecast."""
+    """A reviewer decides a qualitative (manual) forecast."""
+    require_role(actor, "judge_forecast", "judge forecasts")
     if forecast.kind != Kind.MANUAL:
         raise ValidationError({"kind": "Only qualitative (manual) forecasts are judged by an editor."})
     if outcome not in (Status.HIT, Status.MISS):
@@ -606,13 +606,17 @@ def forecast_judge(forecast: Forecast, *, outcome: str, reason: str, resolved_on
 @transaction.atomic
 def forecast_void(forecast: Forecast, *, reason: str, actor) -> Forecast:
     """Retract a forecast (e.g. a misquote). It stays on record, marked void, with the reason."""
+    require_role(actor, "void_forecast", "void forecasts")
+    if forecast.status == Status.VOID and forecast.void_reason.startswith("Editor:"):
+        raise ValidationError({"status": "The forecast is already void."})
     if not reason.strip():
         raise ValidationError({"reason": "A void needs a reason; it is shown on the public page."})
     old_status = forecast.status
     forecast.status = Status.VOID
     forecast.void_reason = f"Editor: {reason.strip()}"[:300]
     forecast.skill = None
-    forecast.save(update_fields=["status", "void_reason", "skill", "updated_at"])
+    forecast.voided_on = None  # an editor's void holds from its event, as the history records it
+    forecast.save(update_fields=["status", "void_reason", "skill", "voided_on", "updated_at"])
     ForecastEvent.objects.create(
         forecast=forecast,
         action=ForecastEvent.Action.VOIDED,
@@ -631,6 +635,7 @@ def forecast_correct(forecast: Forecast, *, changes: dict, reason: str, actor) -
 
     The forecast goes back to pending and is rescored from the corrected claim.
     """
+    require_role(actor, "correct_forecast", "correct forecasts")
     if not reason.strip():
         raise ValidationError({"reason": "A correction needs a reason; it is shown on the public page."})
     unknown = set(changes) - set(CLAIM_FIELDS)
@@ -674,7 +679,5 @@ def forecast_correct(forecast: Forecast, *, changes: dict, reason: str, actor) -
     if forecast.published_at:
         ledger.append(forecast, action="corrected", actor=actor, reason=reason.strip())
     if forecast.kind != Kind.MANUAL:
-        from forecasts.tasks import enqueue_scoring  # tasks import this module
-
-        transaction.on_commit(lambda: enqueue_scoring(forecast.instrument_id))
+        queueing.scoring_enqueue_on_commit([forecast.instrument_id, forecast.other_instrument_id])
     return forecast

@@ -4,11 +4,13 @@ bars writes nothing, and writes are compare-and-swap on the old status."""
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager, suppress
 from datetime import date
 
 from celery import shared_task
-from kombu.exceptions import OperationalError as BrokerError
+from django.db import DatabaseError, connection
 
+from forecasts import queueing
 from forecasts.models import Forecast, Kind, Status
 from forecasts.services import score_instrument_forecasts
 from marketdata.models import Instrument
@@ -16,12 +18,36 @@ from marketdata.models import Instrument
 log = logging.getLogger(__name__)
 
 
+@contextmanager
+def _one_scorer_per_instrument(instrument_id: int):
+    """Two scorings of one instrument must not overlap (issue 16: a scoring still working from bars read
+    before a revision would overwrite, by compare-and-swap on "pending", the rescoring that used the
+    revised bars, and the stale result would stay). A PostgreSQL session advisory lock: the second
+    waits for the first and then reads fresh rows; a worker that dies releases it with its connection.
+    SQLite (the embedded default) runs tasks in-process, one at a time."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [SCORING_LOCK_CLASS, instrument_id])
+    try:
+        yield
+    finally:
+        # A connection lost mid-task took the lock with it; the task's own error is the one to see.
+        with suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [SCORING_LOCK_CLASS, instrument_id])
+
+
+SCORING_LOCK_CLASS = 16_0001  # the first key of the advisory lock pair (the second is the instrument)
+
+
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=10, max_retries=5)
 def score_forecasts(instrument_id: int, revised_from: str | None = None) -> dict:
     instrument = Instrument.objects.get(pk=instrument_id)
-    summary = score_instrument_forecasts(
-        instrument, revised_from=date.fromisoformat(revised_from) if revised_from else None
-    )
+    with _one_scorer_per_instrument(instrument_id):
+        summary = score_instrument_forecasts(
+            instrument, revised_from=date.fromisoformat(revised_from) if revised_from else None
+        )
     return {
         "instrument": instrument.symbol,
         "scored": summary.scored,
@@ -35,7 +61,7 @@ def score_all_pending() -> int:
     """The sweep: queue scoring for every instrument with pending forecasts.
 
     Runs hourly from beat, so work that could not be queued while Redis was
-    down (see enqueue_scoring) is queued again once it is back.
+    down (see forecasts.queueing) is queued again once it is back.
     """
     ids = set(
         Forecast.all_objects.filter(status=Status.PENDING)
@@ -44,19 +70,5 @@ def score_all_pending() -> int:
         .distinct()
     )
     for pk in sorted(ids):
-        score_forecasts.delay(pk)
+        queueing.scoring_enqueue(pk)
     return len(ids)
-
-
-def enqueue_scoring(instrument_id: int) -> bool:
-    """Queue scoring from a web request without failing the request if the broker is down.
-
-    Returns False when the broker could not be reached; the hourly sweep
-    (score_all_pending) picks the work up once it is back.
-    """
-    try:
-        score_forecasts.delay(instrument_id)
-    except (BrokerError, OSError) as exc:
-        log.warning("could not queue scoring for instrument %s (broker down?): %s", instrument_id, exc)
-        return False
-    return True

@@ -29,6 +29,7 @@ from marketdata.models import (
     Split,
 )
 from marketdata.resilience import CircuitBreaker
+from marketdata.signals import announce_bars
 
 GAP_WINDOW_DAYS = 365
 
@@ -258,16 +259,14 @@ class HeldBarAdmin(admin.ModelAdmin):
 
     @admin.action(description="Release: store the bar and rescore")
     def release(self, request, queryset) -> None:
-        from forecasts.tasks import score_forecasts
-
         released = 0
         for held in queryset.filter(status=BarStatus.HELD).select_related("instrument"):
             result = services.release_held_bar(held, actor=request.user, note="Released in the admin.")
             if result.written:
                 released += 1
-                revised = result.revised_sessions[0].isoformat() if result.revised_sessions else None
-                transaction.on_commit(
-                    lambda pk=held.instrument_id, r=revised: score_forecasts.delay(pk, revised_from=r)
+                announce_bars(
+                    held.instrument_id,
+                    revised_from=min(result.revised_sessions) if result.revised_sessions else None,
                 )
         self.message_user(request, f"{released} bar(s) released and stored; affected forecasts rescored.")
 

@@ -85,7 +85,8 @@ def _from_ns(value: np.datetime64) -> datetime:
 
 
 def _from_day(value: np.datetime64) -> date:
-    return value.astype("datetime64[D]").astype(object)
+    day: date = value.astype("datetime64[D]").astype(object)
+    return day
 
 
 class TradingCalendar:
@@ -196,7 +197,8 @@ class TradingCalendar:
 
     def sessions_between(self, start: date, end: date) -> list[date]:
         """Sessions from ``start`` to ``end`` inclusive (empty if ``end < start``)."""
-        return self.sessions_array(start, end).astype(object).tolist()
+        days: list[date] = self.sessions_array(start, end).astype(object).tolist()
+        return days
 
     def count_sessions(self, start: date, end: date) -> int:
         """Number of sessions from ``start`` to ``end`` inclusive."""

@@ -22,6 +22,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,7 @@ class QualityReport:
         return [f.describe() for f in self.rejected]
 
 
-def _value(x) -> float | None:
+def _value(x: Any) -> float | None:  # any cell: a number, a numeric string, None, NaN
     try:
         v = float(x)
     except (TypeError, ValueError):
@@ -142,7 +143,7 @@ def check_bars(
         for ts, close in history.sort_index().items():
             c = _value(close)
             if c is not None and c > 0:
-                closes.append((pd.Timestamp(ts).date(), c))
+                closes.append((pd.Timestamp(cast(datetime, ts)).date(), c))  # a DatetimeIndex label
     returns: list[float] = []
     for (d0, c0), (d1, c1) in itertools.pairwise(closes):
         returns.append(math.log(c1 * _split_factor(splits, d0, d1) / c0))
@@ -160,6 +161,7 @@ def check_bars(
             keep.append(False)
             continue
         close = values["close"]
+        assert close is not None  # hard_check rejects a bar without a close
         z = None
         if closes and max_sigmas > 0 and len(returns) >= min_returns and session not in trusted:
             prev_day, prev_close = closes[-1]

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from marketdata import quality
@@ -39,6 +39,7 @@ from marketdata.providers.base import (
     validate_bars,
 )
 from marketdata.resilience import CircuitOpen, guarded_call
+from marketdata.signals import earliest_interest
 
 log = logging.getLogger(__name__)
 
@@ -168,64 +169,42 @@ def upsert_price_bars(
     `bars` follows the provider contract (index: session dates; columns open,
     high, low, close, volume). Identical bars are left alone (their source and
     fetch time too), so re-importing a file is a no-op. Bulk writes with
-    INSERT .. ON CONFLICT DO UPDATE on (instrument, session).
+    INSERT .. ON CONFLICT DO UPDATE on (instrument, session): on PostgreSQL, a batch
+    of COPY_UPSERT_MIN bars or more goes through COPY into a temp table and one
+    INSERT .. SELECT (`_upsert_copy`); smaller batches, and SQLite, take the plain
+    path (`_upsert_plain`). Both give the same result, rows and revisions.
     """
     result = UpsertResult()
     if bars.empty:
         return result
     fetched_at = fetched_at or timezone.now()
     sessions = [ts.date() for ts in bars.index]
-    existing = {
-        row[0]: row[1:]
-        for row in PriceBar.objects.filter(
-            instrument=instrument, session__gte=min(sessions), session__lte=max(sessions)
-        ).values_list("session", *PRICE_FIELDS, "source")
-    }
-    to_write: list[PriceBar] = []
-    revisions: list[PriceBarRevision] = []
-    changed: list[date] = []
-    for day, row in zip(sessions, bars.itertuples(index=False), strict=True):
-        values = tuple(_clean(getattr(row, f)) for f in PRICE_FIELDS)
-        old = existing.get(day)
-        if old is not None and all(_same(o, n) for o, n in zip(old[:-1], values, strict=True)):
-            result.unchanged += 1
-            continue
-        if old is None:
-            result.created += 1
+    columns = [bars[f].tolist() for f in PRICE_FIELDS]
+    values = [tuple(_clean(v) for v in row) for row in zip(*columns, strict=True)]
+    with transaction.atomic():
+        if len(sessions) >= COPY_UPSERT_MIN and connection.vendor == "postgresql":
+            revised, first_changed, written = _upsert_copy(instrument, sessions, values, source, fetched_at)
         else:
-            result.updated += 1
-            result.revised_sessions.append(day)
-            revisions.append(
+            revised, first_changed, written = _upsert_plain(instrument, sessions, values, source, fetched_at)
+        PriceBarRevision.objects.bulk_create(
+            [
                 PriceBarRevision(
                     instrument=instrument,
-                    session=day,
+                    session=sessions[k],
                     old_values=dict(zip(PRICE_FIELDS, old[:-1], strict=True)),
-                    new_values=dict(zip(PRICE_FIELDS, values, strict=True)),
+                    new_values=dict(zip(PRICE_FIELDS, values[k], strict=True)),
                     old_source=old[-1],
                     new_source=source,
                     revised_at=fetched_at,
                 )
-            )
-        changed.append(day)
-        to_write.append(
-            PriceBar(
-                instrument=instrument,
-                session=day,
-                **dict(zip(PRICE_FIELDS, values, strict=True)),
-                source=source,
-                fetched_at=fetched_at,
-            )
+                for k, old in revised
+            ]
         )
-    with transaction.atomic():
-        for start in range(0, len(to_write), UPSERT_BATCH):
-            PriceBar.objects.bulk_create(
-                to_write[start : start + UPSERT_BATCH],
-                update_conflicts=True,
-                unique_fields=["instrument", "session"],
-                update_fields=[*PRICE_FIELDS, "source", "fetched_at"],
-            )
-        PriceBarRevision.objects.bulk_create(revisions)
-    result.first_changed_session = min(changed) if changed else None
+    result.updated = len(revised)
+    result.created = written - result.updated
+    result.unchanged = len(sessions) - written
+    result.revised_sessions = [sessions[k] for k, _ in revised]
+    result.first_changed_session = first_changed
     if result.revised_sessions:
         log.info(
             "%s: %d bars revised by %s: %s",
@@ -235,6 +214,104 @@ def upsert_price_bars(
             ", ".join(map(str, result.revised_sessions[:10])),
         )
     return result
+
+
+# (input position, old values + old source) of each revised bar, in input order; the earliest
+# session written; how many bars were written (created + revised).
+_Written = tuple[list[tuple[int, tuple]], date | None, int]
+
+
+def _upsert_plain(
+    instrument: Instrument, sessions: list[date], values: list[tuple], source: str, fetched_at: datetime
+) -> _Written:
+    """Compare with the stored bars in Python, then bulk_create(update_conflicts) the changed ones."""
+    existing = {
+        row[0]: row[1:]
+        for row in PriceBar.objects.filter(
+            instrument=instrument, session__gte=min(sessions), session__lte=max(sessions)
+        ).values_list("session", *PRICE_FIELDS, "source")
+    }
+    to_write: list[PriceBar] = []
+    revised: list[tuple[int, tuple]] = []
+    changed: list[date] = []
+    for k, (day, new) in enumerate(zip(sessions, values, strict=True)):
+        old = existing.get(day)
+        if old is not None and all(_same(o, n) for o, n in zip(old[:-1], new, strict=True)):
+            continue
+        if old is not None:
+            revised.append((k, old))
+        changed.append(day)
+        to_write.append(
+            PriceBar(
+                instrument=instrument,
+                session=day,
+                **dict(zip(PRICE_FIELDS, new, strict=True)),
+                source=source,
+                fetched_at=fetched_at,
+            )
+        )
+    for start in range(0, len(to_write), UPSERT_BATCH):
+        PriceBar.objects.bulk_create(
+            to_write[start : start + UPSERT_BATCH],
+            update_conflicts=True,
+            unique_fields=["instrument", "session"],
+            update_fields=[*PRICE_FIELDS, "source", "fetched_at"],
+        )
+    return revised, (min(changed) if changed else None), len(to_write)
+
+
+# At or above this many bars, PostgreSQL upserts go through COPY (below it, the temp table costs more
+# than it saves).
+COPY_UPSERT_MIN = 500
+_COPY_TABLE = "marketdata_pricebar_incoming"
+
+
+def _sql_same(a: str, b: str) -> str:
+    """SQL for `_same(a, b)`: both missing (NULL or NaN), or math.isclose(rel 1e-12, abs 1e-9)."""
+    missing_a, missing_b = f"({a} IS NULL OR {a} = 'NaN')", f"({b} IS NULL OR {b} = 'NaN')"
+    close = (
+        f"({a} = {b} OR (abs({a}) < 'Infinity' AND abs({b}) < 'Infinity' AND abs({a} - {b}) <= "
+        f"greatest(float8 '1e-12' * greatest(abs({a}), abs({b})), float8 '1e-9')))"
+    )
+    return f"CASE WHEN {missing_a} OR {missing_b} THEN {missing_a} AND {missing_b} ELSE {close} END"
+
+
+def _upsert_copy(
+    instrument: Instrument, sessions: list[date], values: list[tuple], source: str, fetched_at: datetime
+) -> _Written:
+    """COPY the batch into a temp table, then one statement: read the old values of the stored bars
+    (same snapshot), INSERT .. ON CONFLICT DO UPDATE .. WHERE the values differ (as `_same` decides)
+    .. RETURNING; the caller writes the revisions. Same semantics as `_upsert_plain`."""
+    table = connection.ops.quote_name(PriceBar._meta.db_table)
+    fields = ", ".join(PRICE_FIELDS)
+    differs = " OR ".join(f"NOT ({_sql_same(f'{table}.{f}', f'EXCLUDED.{f}')})" for f in PRICE_FIELDS)
+    sql = (
+        f"WITH old AS (SELECT t.ord, p.session, {', '.join(f'p.{f}' for f in PRICE_FIELDS)}, p.source "
+        f"FROM {_COPY_TABLE} t JOIN {table} p ON p.instrument_id = %s AND p.session = t.session), "
+        f"up AS (INSERT INTO {table} (instrument_id, session, {fields}, source, fetched_at) "
+        f"SELECT %s, session, {fields}, %s, %s FROM {_COPY_TABLE} "
+        f"ON CONFLICT (instrument_id, session) DO UPDATE SET "
+        + ", ".join(f"{f} = EXCLUDED.{f}" for f in (*PRICE_FIELDS, "source", "fetched_at"))
+        + f" WHERE {differs} RETURNING session), "
+        "stats AS (SELECT count(*) AS n, min(session) AS first FROM up) "
+        f"SELECT s.n, s.first, r.ord, {', '.join(f'r.{f}' for f in PRICE_FIELDS)}, r.source "
+        "FROM stats s LEFT JOIN (SELECT old.* FROM up JOIN old USING (session)) r ON TRUE ORDER BY r.ord"
+    )
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        raw = cursor.cursor
+        raw.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_COPY_TABLE} (ord int, session date, open float8, "
+            "high float8, low float8, close float8, volume float8) ON COMMIT DELETE ROWS"
+        )
+        raw.execute(f"TRUNCATE {_COPY_TABLE}")
+        with raw.copy(f"COPY {_COPY_TABLE} (ord, session, {fields}) FROM STDIN") as copy:
+            for k, (day, row) in enumerate(zip(sessions, values, strict=True)):
+                copy.write_row((k, day, *row))
+        raw.execute(sql, (instrument.pk, instrument.pk, source, fetched_at))
+        rows = raw.fetchall()
+    written, first = rows[0][0], rows[0][1]
+    revised = [(row[2], tuple(row[3:])) for row in rows if row[2] is not None]
+    return revised, first, written
 
 
 def upsert_splits(instrument: Instrument, splits: pd.DataFrame, *, source: str) -> int:
@@ -564,14 +641,7 @@ def history_start(instrument: Instrument, *, now: datetime | None = None) -> dat
     now = now or timezone.now()
     calendar = get_calendar(instrument.calendar_code)
     anchor = now.date()
-    from forecasts.models import Forecast  # marketdata must not import forecasts at module level
-
-    made = (
-        Forecast.objects.filter(models.Q(instrument=instrument) | models.Q(other_instrument=instrument))
-        .order_by("made_at")
-        .values_list("made_at", flat=True)
-        .first()
-    )
+    made = earliest_interest(instrument)  # e.g. the earliest forecast on it (forecasts listens)
     if made is not None:
         anchor = min(anchor, made.astimezone(calendar.tz).date())
     try:

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
 from marketdata import services
@@ -21,6 +20,7 @@ from marketdata.calendars import get_calendar
 from marketdata.locks import job_lock
 from marketdata.models import Instrument
 from marketdata.providers.base import ProviderTransientError
+from marketdata.signals import announce_bars
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +33,7 @@ def _queue_scoring(instrument_id: int, changed: date | None, revised_from: date 
     """Score what new or revised bars affect, once the bars are committed."""
     if changed is None:
         return
-    from forecasts.tasks import score_forecasts
-
-    transaction.on_commit(
-        lambda: score_forecasts.delay(
-            instrument_id, revised_from=revised_from.isoformat() if revised_from else None
-        )
-    )
+    announce_bars(instrument_id, revised_from=revised_from)
 
 
 def _summary(instrument: Instrument, result: services.RefreshResult | None) -> dict:

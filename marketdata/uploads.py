@@ -23,6 +23,7 @@ from marketdata.calendars import get_calendar
 from marketdata.models import Instrument, PriceBar, Split
 from marketdata.providers.base import ProviderDataError
 from marketdata.providers.offline import read_price_csv
+from marketdata.signals import announce_bars
 
 
 @dataclass
@@ -117,9 +118,8 @@ def import_price_csv(preview: UploadPreview, *, actor=None) -> services.UpsertRe
         transaction.set_rollback(True)
         raise ValueError("; ".join(result.rejected))
     if result.first_changed_session is not None:
-        from forecasts.tasks import score_forecasts
-
-        revised = min(result.revised_sessions).isoformat() if result.revised_sessions else None
-        pk = preview.instrument.pk
-        transaction.on_commit(lambda: score_forecasts.delay(pk, revised_from=revised))
+        announce_bars(
+            preview.instrument.pk,
+            revised_from=min(result.revised_sessions) if result.revised_sessions else None,
+        )
     return result

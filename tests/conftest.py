@@ -60,27 +60,198 @@ def hsi_with_prices(hsi):
 
 @pytest.fixture
 def seed_forecast(hsi):
-    """Alvin Ngan's HSI 23,200 call from the China Daily HK article of 2025-02-14 (date only)."""
-    from forecasts import services
+    """Alvin Ngan's HSI 23,200 call from the China Daily HK article of 2025-02-14 (date only),
+    recorded through the one way in, by the operator (published)."""
+    from forecasts.recording import ForecastInput, SourceInput, record_forecast
 
-    firm = services.firm_get_or_create("Zhongtai Financial International")
-    ngan = services.strategist_get_or_create("Alvin Ngan", firm=firm)
-    source, _ = services.source_get_or_create(
-        url="https://www.chinadailyhk.com/hk/article/604533",
-        publication="China Daily HK",
-        title="Hong Kong stocks rallied on Friday",
-        published=date(2025, 2, 14),
-        tz_name="Asia/Hong_Kong",
-    )
-    return services.forecast_create(
-        strategist=ngan,
-        source=source,
-        instrument=hsi,
-        kind="reach",
-        target=23200,
-        quote="the HSI could reclaim last year's peak of around 23,200 points",
-    )
+    return record_forecast(
+        SourceInput(
+            url="https://www.chinadailyhk.com/hk/article/604533",
+            publication="China Daily HK",
+            title="Hong Kong stocks rallied on Friday",
+            published=date(2025, 2, 14),
+        ),
+        ForecastInput(
+            strategist="Alvin Ngan",
+            firm="Zhongtai Financial International",
+            instrument=hsi,
+            kind="reach",
+            target=23200,
+            quote="the HSI could reclaim last year's peak of around 23,200 points",
+        ),
+    ).forecast
 
 
 def hk(*args) -> datetime:
     return datetime(*args, tzinfo=HK)
+
+
+# --- real processes for the fault tests (tests/test_faults*.py) ----------------------------------
+
+
+def test_database_url() -> str:
+    """The test database as a DATABASE_URL for a subprocess (a worker, a web server)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+test_database_url.__test__ = False  # a helper, not a test
+
+
+def _stop(proc, timeout: float = 20) -> None:
+    import subprocess
+
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server process of this test's own: stop, freeze and restart it at will."""
+    from tests.servers import RedisServer, ServiceUnavailable, redis_server_binary
+
+    require_service("redis-server", bool(redis_server_binary()))
+    workdir = tmp_path / "own-redis"
+    workdir.mkdir()
+    try:
+        server = RedisServer(workdir).start()
+    except ServiceUnavailable as exc:
+        require_service(f"redis-server ({exc})", False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """start_worker(redis_url, **env) -> (producer, log_path, proc): a real `celery worker` on the
+    test database with the production settings (CONN_MAX_AGE 60 unless env says otherwise)."""
+    import subprocess
+    import sys
+
+    from celery import Celery
+    from django.conf import settings
+    from django.db import connection
+
+    require_service("PostgreSQL", connection.vendor == "postgresql")
+    started = []
+
+    def start(redis_url: str, *, concurrency: int = 1, **extra_env: str):
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_SECRET_KEY": "worker-test-key",
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": redis_url,
+            "HINDSIGHT_PRICE_PROVIDER": "offline",
+            "HINDSIGHT_BACKFILL_DAYS": "10000",
+            "DJANGO_LOG_FORMAT": "plain",
+            **extra_env,
+        }
+        if "DATABASE_CONN_MAX_AGE" not in extra_env:
+            env.pop("DATABASE_CONN_MAX_AGE", None)  # the production default, 60
+        log = tmp_path / f"worker-{len(started)}.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--loglevel=INFO",
+                    f"--concurrency={concurrency}",
+                    "--without-mingle",
+                    "--without-gossip",
+                    "--hostname",
+                    f"fault-{os.getpid()}-{len(started)}@localhost",
+                ],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(proc)
+        return Celery(f"fault-producer-{len(started)}", broker=redis_url), log, proc
+
+    yield start
+    for proc in started:
+        _stop(proc)
+
+
+@pytest.fixture
+def start_web(tmp_path):
+    """start_web(redis_url, **env) -> (port, log_path, proc): gunicorn serving the site (production
+    settings, plain HTTP on loopback) on the test database."""
+    import http.client
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from tests.servers import free_port
+
+    started = []
+
+    def start(redis_url: str, *, workers: int = 2, **extra_env: str):
+        port = free_port()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_SECRET_KEY": "web-test-key-0123456789-0123456789-0123456789-0123456789",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": redis_url,
+            "DJANGO_LOG_FORMAT": "plain",
+            **extra_env,
+        }
+        log = tmp_path / f"web-{len(started)}.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen(
+                [
+                    str(Path(sys.executable).with_name("gunicorn")),
+                    "config.wsgi:application",
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "-w",
+                    str(workers),
+                    "--timeout",
+                    "90",
+                ],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        started.append(proc)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail("gunicorn exited at start:\n" + log.read_text()[-4000:])
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
+                conn.getresponse().read()
+                conn.close()
+                return port, log, proc
+            except OSError:
+                time.sleep(0.2)
+        pytest.fail("gunicorn did not come up:\n" + log.read_text()[-4000:])
+
+    yield start
+    for proc in started:
+        _stop(proc)

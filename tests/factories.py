@@ -44,6 +44,7 @@ class SourceFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Article {n}")
     published_at = factory.LazyFunction(lambda: services.end_of_day(date(2025, 2, 14), "Asia/Hong_Kong"))
     published_date_only = True
+    published_on = date(2025, 2, 14)
 
 
 def make_forecast(*, strategist=None, source=None, instrument, kind="reach", target=100.0, **kwargs):

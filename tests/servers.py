@@ -19,6 +19,7 @@ import json
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -133,36 +134,109 @@ def redis_server_binary() -> str | None:
     )
 
 
+class RedisServer:
+    """A redis-server process owned by its creator, on a port that survives restarts.
+
+    Fault tests stop the real process (SIGTERM), freeze it (SIGSTOP) and start a new one on the
+    same port, without touching the session's shared Redis.
+    """
+
+    def __init__(self, workdir: Path, port: int | None = None):
+        binary = redis_server_binary()
+        if not binary:
+            raise ServiceUnavailable("redis-server not found; apt-get install redis-server")
+        self.binary, self.workdir = binary, Path(workdir)
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, "redis-server is not running"
+        return self.proc.pid
+
+    def start(self) -> RedisServer:
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+        return self
+
+    def pause(self) -> None:
+        """SIGSTOP: the socket still accepts connections, nothing answers (a hung server)."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
+
+    def stop(self, timeout: float = 20) -> None:
+        """SIGTERM the real process (after SIGCONT, should it be frozen) and wait until it is gone."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout)
+        self.proc = None
+        wait_for_port_closed(self.port)
+
+    def restart(self) -> RedisServer:
+        self.stop()
+        return self.start()
+
+
 @contextmanager
 def redis(workdir: Path):
     """Yield a redis:// URL for a private redis-server; stop it on exit."""
-    binary = redis_server_binary()
-    if not binary:
-        raise ServiceUnavailable("redis-server not found; apt-get install redis-server")
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = RedisServer(workdir).start()
     try:
-        wait_for_port(port)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        server.stop()
+
+
+def restart_postgres(mode: str = "fast", timeout: float = 60) -> None:
+    """Restart the session's PostgreSQL (tests.servers started it): ``fast`` ends every backend."""
+    pg_ctl = os.environ.get("HINDSIGHT_TEST_PG_CTL")
+    if not pg_ctl:
+        raise ServiceUnavailable("no restartable PostgreSQL (run through python -m tests.servers)")
+    subprocess.run(
+        [*json.loads(pg_ctl), "-m", mode, "-w", "-t", str(int(timeout)), "restart"],
+        check=True,
+        capture_output=True,
+        timeout=timeout + 30,
+    )
+
+
+def wait_for_port_closed(port: int, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"127.0.0.1:{port} still listening after {timeout}s")
 
 
 def wait_for_port(port: int, timeout: float = 20) -> None:

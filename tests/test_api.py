@@ -123,7 +123,11 @@ def test_strategists_firms_instruments_sources_are_paginated_lists(client, demo)
         "firm": {"slug": "zhongtai-financial-international", "name": "Zhongtai Financial International"},
     }
     by_firm = client.get("/api/strategists/", {"firm": "standard-chartered"}).json()
-    assert {s["slug"] for s in by_firm["results"]} == {"geoff-kendrick", "zheng-zifeng"}
+    assert {s["slug"] for s in by_firm["results"]} == {
+        "geoff-kendrick",
+        "zheng-zifeng",
+        "standard-chartered-strategists",
+    }
     assert client.get("/api/strategists/", {"search": "ngan"}).json()["count"] == 1
     assert client.get("/api/firms/", {"search": "goldman"}).json()["results"][0]["slug"] == "goldman-sachs"
     hk = client.get("/api/instruments/", {"market": "XHKG"}).json()
@@ -152,10 +156,23 @@ def test_price_bars_by_date_range(client, demo):
     assert len(page["results"]) == 10 and page["next"]
     second = client.get(page["next"]).json()
     assert second["results"][0]["session"] > page["results"][-1]["session"]
-    expected = PriceBar.objects.filter(
-        instrument__symbol="HSI", session__gte=date(2025, 1, 1), session__lte=date(2025, 3, 31)
-    ).count()
-    assert expected > 20
+    # Walking every page gives each bar of the range exactly once, in order: Q1 2025 has 60 XHKG sessions
+    # (19 in January, 20 in February, 21 in March), all in the bundled HSI file.
+    walked, url = [], first.request["PATH_INFO"] + "?" + first.request["QUERY_STRING"]
+    while url:
+        page = client.get(url).json()
+        walked += [b["session"] for b in page["results"]]
+        url = page["next"]
+    expected = list(
+        PriceBar.objects.filter(
+            instrument__symbol="HSI", session__gte=date(2025, 1, 1), session__lte=date(2025, 3, 31)
+        )
+        .order_by("session")
+        .values_list("session", flat=True)
+    )
+    assert len(expected) == 60
+    assert walked == [d.isoformat() for d in expected]
+    assert (walked[0], walked[-1]) == ("2025-01-02", "2025-03-31")
 
 
 @pytest.mark.parametrize(
@@ -317,8 +334,12 @@ def test_leaderboard_rows_and_pagination(client, demo):
     assert len(body["results"]) == 3 and body["next"] and body["count"] == Strategist.objects.count()
     row = body["results"][0]
     assert set(row) == {"rank", "slug", "name", "firm", "summary"}
-    firms = client.get("/api/leaderboard/", {"by": "firm"}).json()["results"]
-    assert all(r["firm"] is None for r in firms)
+    by_firm = client.get("/api/leaderboard/", {"by": "firm"}).json()
+    firms = by_firm["results"]
+    with_forecasts = set(Forecast.objects.filter(firm__isnull=False).values_list("firm__slug", flat=True))
+    assert by_firm["count"] == len(with_forecasts) == len(firms) > 1  # every firm fits on the first page
+    assert {r["slug"] for r in firms} == with_forecasts
+    assert all(r["firm"] is None for r in firms)  # a firm row names no firm of its own
 
 
 @pytest.mark.parametrize(

@@ -93,6 +93,7 @@ def test_a_future_date_gives_the_present(seed_hit):
 
 
 def _close(a: dict, b: dict) -> bool:
+    assert a and a.keys() == b.keys(), (sorted(a), sorted(b))
     return all(a[k] == b[k] or (a[k] is not None and b[k] is not None and abs(a[k] - b[k]) < 1e-9) for k in a)
 
 
@@ -205,8 +206,11 @@ def test_leaderboard_as_of_a_future_date_ranks_as_now(hsi):
     live = leaderboard(Forecast.objects.all(), min_resolved=3)
     then = pointintime.leaderboard_as_of(Forecast.objects.all(), date(2100, 1, 1), min_resolved=3)
     assert [(r.rank, r.subject.pk) for r in then] == [(r.rank, r.subject.pk) for r in live]
+    assert [r.rank for r in live] == [1, 2, 3]  # bounds 0.3.., 0.2.., 0.1..: no ties
     early = pointintime.leaderboard_as_of(Forecast.objects.all(), date(2025, 2, 28), min_resolved=3)
-    assert all(r.rank is None and r.summary.pending == 4 for r in early)
+    # Before the deciding session all three are listed, each with four pending calls and no rank.
+    assert sorted(r.subject.pk for r in early) == sorted(p.pk for p in people)
+    assert [(r.rank, r.summary.pending, r.summary.resolved) for r in early] == [(None, 4, 0)] * 3
 
 
 def test_point_in_time_queries_do_not_grow_with_rows(seed_hit, django_assert_max_num_queries):

@@ -25,9 +25,22 @@ def _api_errors(settings):
     cache.clear()
 
 
+def _staff(name: str, group: str):
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(name, password="s3cret-pass", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
 @pytest.fixture
 def editor(db):
-    return get_user_model().objects.create_user("editor", password="s3cret-pass", is_staff=True)
+    return _staff("editor", "Editors")
+
+
+@pytest.fixture
+def reviewer(db):
+    return _staff("reviewer", "Reviewers")
 
 
 @pytest.fixture
@@ -40,9 +53,9 @@ def token_for(user) -> str:
 
 
 @pytest.fixture
-def api(client, editor):
-    """A client sending the editor's token."""
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token_for(editor)}"
+def api(client, reviewer):
+    """A client sending a reviewer's token (reviewers record and publish, correct and void)."""
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token_for(reviewer)}"
     return client
 
 
@@ -139,7 +152,7 @@ def test_anonymous_and_non_staff_cannot_write(client, reader, hsi_known):
     assert not Source.objects.exists()
 
 
-def test_create_a_source_with_its_forecasts(api, editor, hsi_known, django_capture_on_commit_callbacks):
+def test_create_a_source_with_its_forecasts(api, reviewer, hsi_known, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         response = post(api, "/api/sources/", SEED)
     assert response.status_code == 201, response.content
@@ -152,11 +165,13 @@ def test_create_a_source_with_its_forecasts(api, editor, hsi_known, django_captu
     assert body["source"]["forecasts"] == [reach["id"], band["id"]]
     for f in Forecast.objects.filter(pk__in=[reach["id"], band["id"]]):
         created = f.events.get(action=ForecastEvent.Action.CREATED)
-        assert created.actor == editor and f.created_by == editor
-    assert len(callbacks) == 1  # scoring of HSI, queued once the transaction commits
-    # The same article again: each forecast is already recorded, and nothing new is written.
-    error = error_of(post(api, "/api/sources/", SEED), 400)
-    assert set(error["fields"]) == {"forecasts.0.quote", "forecasts.1.quote"}
+        assert created.actor == reviewer and f.created_by == reviewer
+    assert body["created"] == [True, True] and body["held_for_review"] == [False, False]
+    assert len([c for c in callbacks if "send" in c.__qualname__]) == 1  # scoring of HSI, on commit
+    # The same article again: each claim is already recorded; nothing new is written.
+    again = post(api, "/api/sources/", SEED)
+    assert again.status_code == 200 and again.json()["created"] == [False, False]
+    assert [f["id"] for f in again.json()["forecasts"]] == [reach["id"], band["id"]]
     assert Forecast.all_objects.count() == 2
 
 
@@ -173,7 +188,9 @@ def test_all_or_nothing_with_every_error_named(api, hsi_known):
     error = error_of(post(api, "/api/sources/", bad), 400)
     assert error["fields"] == {
         "forecasts.1.target_upper": ["The upper bound (20000) must be above the lower (21000)."],
-        "forecasts.2.instrument": ["Unknown instrument 'NOPE'."],
+        "forecasts.2.instrument": [
+            "Unknown instrument 'NOPE': use a symbol or alias Hindsight knows, or add it first."
+        ],
         "forecasts.3.target": ["The target must be greater than 0."],
     }
     assert not Source.objects.exists() and not Forecast.all_objects.exists()
@@ -205,12 +222,12 @@ def recorded(api, hsi_known):
     return Forecast.objects.get(pk=post(api, "/api/sources/", SEED).json()["forecasts"][0]["id"])
 
 
-def test_correct_a_forecast(api, editor, recorded):
+def test_correct_a_forecast(api, reviewer, recorded):
     body = {"changes": {"target": 23300}, "reason": "The article says 23,300."}
     response = post(api, f"/api/forecasts/{recorded.pk}/correct/", body)
     assert response.status_code == 200 and response.json()["target"] == 23300.0
     event = recorded.events.get(action=ForecastEvent.Action.CORRECTED)
-    assert event.actor == editor and event.changes == {"target": [23200.0, 23300.0]}
+    assert event.actor == reviewer and event.changes == {"target": [23200.0, 23300.0]}
     assert event.reason == "The article says 23,300."
 
 
@@ -230,12 +247,12 @@ def test_invalid_corrections(api, recorded, body, field):
     assert not recorded.events.filter(action=ForecastEvent.Action.CORRECTED).exists()
 
 
-def test_void_a_forecast(api, editor, recorded):
+def test_void_a_forecast(api, reviewer, recorded):
     response = post(api, f"/api/forecasts/{recorded.pk}/void/", {"reason": "Misquote"})
     assert response.status_code == 200
     assert response.json()["status"] == "void" and response.json()["void_reason"] == "Editor: Misquote"
     event = recorded.events.get(action=ForecastEvent.Action.VOIDED)
-    assert event.actor == editor and event.reason == "Misquote"
+    assert event.actor == reviewer and event.reason == "Misquote"
     again = error_of(post(api, f"/api/forecasts/{recorded.pk}/void/", {"reason": "again"}), 400)
     assert again["fields"] == {"status": ["The forecast is already void."]}
     assert error_of(post(api, f"/api/forecasts/{recorded.pk}/void/", {"reason": ""}), 400)["fields"]["reason"]
@@ -247,3 +264,19 @@ def test_writes_on_unknown_forecasts_are_404(api, db):
 
 def test_reads_are_unchanged_for_token_holders(api, recorded):
     assert api.get(f"/api/forecasts/{recorded.pk}/").json()["status"] == Status.PENDING
+
+
+def test_an_editor_records_drafts_and_cannot_publish_correct_or_void(client, editor, reviewer, hsi_known):
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token_for(editor)}"
+    body = post(client, "/api/sources/", SEED).json()
+    assert body["held_for_review"] == [True, True]
+    draft = Forecast.all_objects.get(pk=body["forecasts"][0]["id"])
+    assert draft.published_at is None and not Forecast.objects.filter(pk=draft.pk).exists()
+    for action, payload in (
+        ("void", {"reason": "Misquote"}),
+        ("correct", {"changes": {"target": 23300}, "reason": "typo"}),
+    ):
+        error = error_of(post(client, f"/api/forecasts/{draft.pk}/{action}/", payload), 403)
+        assert error["code"] == "permission_denied" and "reviewer" in error["message"]
+    draft.refresh_from_db()
+    assert (draft.status, draft.target) == ("pending", 23200.0)

@@ -1,5 +1,6 @@
 """make backup / make restore: a PostgreSQL round trip keeps every record and the ledger intact."""
 
+import csv
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from django.db import connection
 
 from config.backup import dump, restore
 from forecasts.importers import import_forecasts
+from forecasts.models import Forecast
 from tests.conftest import require_service
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -42,7 +44,10 @@ def test_backup_and_restore_round_trip(tmp_path, hsi_with_prices):
     import_forecasts(DEMO.read_bytes())
     source_url = _url(connection.settings_dict["NAME"])
     before = _snapshot(source_url)
-    assert before["forecasts_forecast"] == 23 and before["marketdata_pricebar"] > 1000
+    with DEMO.open(encoding="utf-8") as f:
+        demo_rows = sum(1 for _ in csv.DictReader(f))  # one forecast a row
+    assert before["forecasts_forecast"] == demo_rows == Forecast.all_objects.count()
+    assert before["marketdata_pricebar"] > 1000
 
     backup = tmp_path / "hindsight.dump"
     dump(backup, source_url)

@@ -14,8 +14,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def editor(django_user_model):
-    return django_user_model.objects.create_user("editor", password="x")
+def reviewer(django_user_model):
+    """Corrections, voids and judgements are a reviewer's (forecasts.roles)."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("reviewer", password="x")
+    user.groups.add(Group.objects.get(name="Reviewers"))
+    return user
 
 
 def _claim(**overrides):
@@ -64,21 +69,21 @@ def test_valid_claim_passes():
     services.validate_claim(**_claim(kind="manual", target=None))
 
 
-def test_void_needs_a_reason_and_keeps_history(editor):
+def test_void_needs_a_reason_and_keeps_history(reviewer):
     f = make_forecast(instrument=InstrumentFactory())
     with pytest.raises(ValidationError):
-        services.forecast_void(f, reason="  ", actor=editor)
-    services.forecast_void(f, reason="Misquote: the article was corrected", actor=editor)
+        services.forecast_void(f, reason="  ", actor=reviewer)
+    services.forecast_void(f, reason="Misquote: the article was corrected", actor=reviewer)
     f.refresh_from_db()
     assert f.status == Status.VOID and f.void_reason == "Editor: Misquote: the article was corrected"
     event = f.events.latest("id")
-    assert (event.action, event.actor, event.changes) == ("voided", editor, {"status": ["pending", "void"]})
+    assert (event.action, event.actor, event.changes) == ("voided", reviewer, {"status": ["pending", "void"]})
 
 
-def test_judge_manual_forecast(editor):
+def test_judge_manual_forecast(reviewer):
     f = make_forecast(instrument=InstrumentFactory(), kind="manual", target=None)
     services.forecast_judge(
-        f, outcome="hit", reason="They did revise upward", resolved_on=date(2025, 3, 1), actor=editor
+        f, outcome="hit", reason="They did revise upward", resolved_on=date(2025, 3, 1), actor=reviewer
     )
     f.refresh_from_db()
     assert (f.status, f.resolved_on) == ("hit", date(2025, 3, 1))
@@ -86,27 +91,27 @@ def test_judge_manual_forecast(editor):
     numeric = make_forecast(instrument=InstrumentFactory())
     with pytest.raises(ValidationError):
         services.forecast_judge(
-            numeric, outcome="hit", reason="x", resolved_on=date(2025, 3, 1), actor=editor
+            numeric, outcome="hit", reason="x", resolved_on=date(2025, 3, 1), actor=reviewer
         )
 
 
-def test_correction_keeps_the_old_claim_in_history(editor, hsi_with_prices, seed_forecast):
+def test_correction_keeps_the_old_claim_in_history(reviewer, hsi_with_prices, seed_forecast):
     services.score_instrument_forecasts(hsi_with_prices)
     services.forecast_correct(
-        seed_forecast, changes={"target": 24000.0}, reason="Article says 24,000", actor=editor
+        seed_forecast, changes={"target": 24000.0}, reason="Article says 24,000", actor=reviewer
     )
     f = Forecast.objects.get(pk=seed_forecast.pk)
     event = f.events.filter(action="corrected").get()
-    assert event.changes == {"target": [23200.0, 24000.0]} and event.actor == editor
+    assert event.changes == {"target": [23200.0, 24000.0]} and event.actor == reviewer
     assert f.status == Status.PENDING  # until rescored
     with pytest.raises(ValidationError):
-        services.forecast_correct(f, changes={"target": -1.0}, reason="typo", actor=editor)
+        services.forecast_correct(f, changes={"target": -1.0}, reason="typo", actor=reviewer)
     with pytest.raises(ValidationError):
-        services.forecast_correct(f, changes={"status": "hit"}, reason="cheat", actor=editor)
+        services.forecast_correct(f, changes={"status": "hit"}, reason="cheat", actor=reviewer)
 
 
-def test_scorer_never_touches_editor_voids(hsi_with_prices, seed_forecast, editor):
-    services.forecast_void(seed_forecast, reason="Misquote", actor=editor)
+def test_scorer_never_touches_editor_voids(hsi_with_prices, seed_forecast, reviewer):
+    services.forecast_void(seed_forecast, reason="Misquote", actor=reviewer)
     services.score_instrument_forecasts(hsi_with_prices, revised_from=date(2020, 1, 1))
     assert Forecast.objects.get(pk=seed_forecast.pk).status == Status.VOID
 
@@ -119,10 +124,17 @@ def test_same_person_same_firm_is_matched():
 
 
 def test_source_published_mismatch_is_an_error():
+    from forecasts.recording import ForecastInput, RecordingRefused, SourceInput, record_source
+
     source = SourceFactory()
-    with pytest.raises(ValidationError, match="already recorded"):
-        services.source_get_or_create(
-            url=source.url, publication="x", published=date(2024, 1, 1), tz_name="UTC"
+    with pytest.raises(RecordingRefused, match="already recorded"):
+        record_source(
+            SourceInput(url=source.url, publication="x", published=date(2024, 1, 1)),
+            [
+                ForecastInput(
+                    strategist="A B", quote="q", instrument=InstrumentFactory(), kind="reach", target=1
+                )
+            ],
         )
 
 

@@ -96,16 +96,20 @@ def test_roles_exist_with_their_permissions(reviewer, django_user_model):
     assert editor.has_perm("forecasts.add_forecast") and not editor.has_perm("forecasts.publish_forecast")
 
 
-def test_likely_duplicates():
+def test_possible_duplicates():
+    from forecasts.recording import possible_duplicates
+
     inst = InstrumentFactory()
     person = StrategistFactory()
     first = make_forecast(instrument=inst, strategist=person, target=23200.0)
-    near = {"strategist": person, "instrument": inst, "kind": "reach", "made_at": first.made_at}
-    assert services.likely_duplicates(**near, target=23300.0) == [first]  # within 0.5%
-    assert services.likely_duplicates(**near, target=23400.0) == []  # 0.86% away
+    other = SourceFactory()
+    near = {"strategist": person, "instrument": inst, "made_at": first.made_at, "source": other}
+    assert possible_duplicates(**near, target=23300.0) == [first]  # within 0.5%
+    assert possible_duplicates(**near, target=23400.0) == []  # 0.86% away
     later = {**near, "made_at": first.made_at + timedelta(days=8)}
-    assert services.likely_duplicates(**later, target=23200.0) == []
-    assert services.likely_duplicates(**{**near, "kind": "close_above"}, target=23200.0) == []
+    assert possible_duplicates(**later, target=23200.0) == []
+    # The same source is not a duplicate of itself: two claims in one article are two forecasts.
+    assert possible_duplicates(**{**near, "source": first.source}, target=23200.0) == []
 
 
 def test_aliases_match_names_in_imports():

@@ -421,7 +421,14 @@ def test_admin_release_action_rescores(staff_client, hsi) -> None:
 
 
 def test_recent_sessions_after_the_data_end_are_missing(hsi_with_prices) -> None:
+    """The bundled HSI ends on 2026-08-26; later XHKG sessions are missing once they have closed."""
     now = datetime(2026, 9, 1, tzinfo=UTC)
     gaps = services.missing_sessions(hsi_with_prices, date(2026, 8, 20), now.date(), now=now)
-    assert gaps[-1] == date(2026, 8, 31) and date(2026, 8, 27) in gaps
-    assert timedelta(0) < now - datetime(2026, 8, 31, 8, tzinfo=UTC)
+    assert gaps == [date(2026, 8, 27), date(2026, 8, 28), date(2026, 8, 31)]
+    # Monday 31 August closes at 16:00 HKT (08:00 UTC): not missing a minute before, missing at the close.
+    close = datetime(2026, 8, 31, 8, 0, tzinfo=UTC)
+    before = services.missing_sessions(
+        hsi_with_prices, date(2026, 8, 20), now.date(), now=close - timedelta(minutes=1)
+    )
+    at_close = services.missing_sessions(hsi_with_prices, date(2026, 8, 20), now.date(), now=close)
+    assert (before[-1], at_close[-1]) == (date(2026, 8, 28), date(2026, 8, 31))

@@ -139,8 +139,9 @@ def test_pages_and_api_serve_while_the_redis_cache_is_down(client, seed_forecast
         assert client.get(url).status_code == 200, url
 
 
-def test_enqueue_scoring_survives_a_dead_broker(caplog):
-    from forecasts.tasks import enqueue_scoring, score_forecasts
+def test_scoring_enqueue_survives_a_dead_broker(caplog):
+    from forecasts.queueing import scoring_enqueue as enqueue_scoring
+    from forecasts.tasks import score_forecasts
 
     app = score_forecasts.app
 

@@ -40,8 +40,8 @@ def test_track_record_unknown_strategist_is_404(client, demo):
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("strategist=geoff-kendrick", 3),
-        ("instrument=GSPC", 7),
+        ("strategist=geoff-kendrick", 4),
+        ("instrument=GSPC", 26),
         ("status=hit", None),
         ("strategist=geoff-kendrick&status=hit", 1),
         ("instrument=NOPE", 0),
@@ -65,8 +65,39 @@ def test_forecast_list_rejects_an_unknown_status(client, demo):
     assert "status" in response.json()["error"]["fields"]
 
 
-def test_api_is_read_only_for_anonymous(client, demo):
-    assert client.post("/api/forecasts/", {"quote": "x"}).status_code in (401, 403, 405)
+def _write_attempts(forecast):
+    """Every write the API has, with bodies that would pass validation."""
+    return [
+        ("/api/sources/", {"url": "https://example.com/a", "publication": "X", "forecasts": []}),
+        (f"/api/forecasts/{forecast.pk}/correct/", {"changes": {"target": 1.0}, "reason": "test"}),
+        (f"/api/forecasts/{forecast.pk}/void/", {"reason": "test"}),
+    ]
+
+
+def test_api_is_read_only_for_anonymous(client, demo, django_user_model):
+    """Writes need a token: 401 without one, 403 with a token of a user who may not write; nothing changes."""
+    from knox.models import AuthToken
+
+    seed = Forecast.objects.get(strategist__slug="alvin-ngan")
+    before = (Forecast.all_objects.count(), seed.target, seed.status)
+    for url, body in _write_attempts(seed):
+        response = client.post(url, body, content_type="application/json")
+        assert response.status_code == 401, (url, response.content[:300])
+        assert response.json()["error"]["code"] == "not_authenticated"
+    reader = django_user_model.objects.create_user("reader", password="x")
+    token = AuthToken.objects.create(user=reader)[1]
+    for url, body in _write_attempts(seed):
+        response = client.post(
+            url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}"
+        )
+        assert response.status_code == 403, (url, response.content[:300])
+    # The list itself takes no writes: 401 without a token, and with one the method is not allowed.
+    assert client.post("/api/forecasts/", {"quote": "x"}).status_code == 401
+    assert (
+        client.post("/api/forecasts/", {"quote": "x"}, HTTP_AUTHORIZATION=f"Token {token}").status_code == 405
+    )
+    seed.refresh_from_db()
+    assert (Forecast.all_objects.count(), seed.target, seed.status) == before
 
 
 def test_leaderboard_page(client, demo, django_assert_max_num_queries):
@@ -83,7 +114,7 @@ def test_strategist_page(client, demo, django_assert_max_num_queries):
         response = client.get("/strategists/geoff-kendrick/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count('class="badge badge-') == 3
+    assert html.count('class="badge badge-') == 4
     assert "cryptonewsdesk.com" in html
 
 

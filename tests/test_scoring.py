@@ -549,6 +549,23 @@ def test_outperform(a_last, b_last, b_baseline, status, missing) -> None:
         assert result.other_return == pytest.approx(b_last / 200 - 1)
 
 
+def test_outperform_is_decided_on_the_later_of_the_two_last_sessions() -> None:
+    # Deadline Sunday 3/9: A (24/5) last trades Fri 3/7, B (24/7) on Sun 3/9. The claim needs B's close
+    # of 3/9, so it is decided then, not on A's last session: an as_of view of 3/8 must still say pending.
+    sunday = date(2025, 3, 9)
+    b = make_bars([200.0] * 6 + [206.0], baseline=200.0, calendar=CAL7, base_day=date(2025, 3, 2))
+    result = score(
+        claim(Kind.OUTPERFORM, deadline=sunday),
+        make_bars([100, 100, 100, 100, 105]),
+        CAL,
+        as_of=AWAIT,
+        other_bars=b,
+        other_calendar=CAL7,
+    )
+    assert (result.status, result.last_session) == (Status.HIT, W[4])
+    assert result.resolved_on == sunday and result.resolution_price == 105
+
+
 def test_outperform_pending_until_both_last_sessions_complete() -> None:
     result = score(
         claim(Kind.OUTPERFORM),
@@ -594,6 +611,10 @@ def test_void_when_bars_stay_missing(kind, target, closes, baseline, as_of, stat
         assert result.note.startswith("void: bars still missing 10 sessions after the deadline")
         assert result.resolved_on is None
         assert result.skill is None
+        # It holds from the 10th session after the last window session (3/21), not from the run's day.
+        assert result.void_effective_on == CAL.sessions_after(W[4], 10) == date(2025, 3, 21)
+    else:
+        assert result.void_effective_on is None
 
 
 def test_baseline_missing_is_awaiting_data() -> None:

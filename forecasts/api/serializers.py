@@ -276,6 +276,8 @@ class BarsQuerySerializer(serializers.Serializer):
 
 class FiniteFloatField(serializers.FloatField):
     def to_internal_value(self, data):
+        if isinstance(data, bool):
+            raise serializers.ValidationError(f"Expected a number, got {str(data).lower()}.")
         value = super().to_internal_value(data)
         if not math.isfinite(value):
             raise serializers.ValidationError("A finite number is required.")
@@ -313,40 +315,68 @@ class PublishedField(serializers.Field):
         return value.isoformat()
 
 
-class ForecastInputSerializer(serializers.Serializer):
-    """One quoted forecast of a source, in the CSV import's terms."""
+@extend_schema_field(OpenApiTypes.NUMBER)
+class RawNumberField(serializers.Field):
+    """A number (or numeric text such as "23,200") handed as given to the recording service, whose
+    one parser refuses booleans, NaN and infinity with the same words on every door."""
 
-    strategist = serializers.CharField(max_length=200, help_text="Name (or alias); created if new.")
-    firm = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    quote = serializers.CharField(help_text="The verbatim words.")
-    instrument = serializers.CharField(max_length=32, help_text="Symbol or alias, e.g. HSI, 恒指.")
+    def to_internal_value(self, data):
+        if isinstance(data, dict | list):
+            raise serializers.ValidationError("Expected a number.")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class ForecastInputSerializer(serializers.Serializer):
+    """One quoted forecast of a source, in the CSV import's terms. Only the shape is checked here:
+    the rules are forecasts.recording's, the same on every door."""
+
+    strategist = serializers.CharField(trim_whitespace=False, help_text="Name (or alias); created if new.")
+    firm = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
+    quote = serializers.CharField(trim_whitespace=False, help_text="The verbatim words.")
+    instrument = serializers.CharField(help_text="Symbol or alias, e.g. HSI, 恒指.")
     kind = serializers.ChoiceField(choices=Kind.choices)
-    target = FiniteFloatField(required=False, allow_null=True, default=None)
-    target_upper = FiniteFloatField(required=False, allow_null=True, default=None)
-    other_instrument = serializers.CharField(max_length=32, required=False, allow_null=True, default=None)
+    target = RawNumberField(required=False, allow_null=True, default=None)
+    target_upper = RawNumberField(required=False, allow_null=True, default=None)
+    other_instrument = serializers.CharField(required=False, allow_null=True, default=None)
     basis = serializers.ChoiceField(choices=Basis.choices, default=Basis.CLOSE)
-    deadline = serializers.DateField(required=False, allow_null=True, default=None)
+    deadline = serializers.CharField(
+        required=False, allow_null=True, default=None, help_text="ISO date (exchange-local, inclusive)."
+    )
     deadline_source = serializers.ChoiceField(
         choices=DeadlineSource.choices, required=False, allow_null=True, default=None
     )
-    made_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text="Defaults to the source's publication."
+    made_at = serializers.CharField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="ISO datetime with offset; defaults to the source's publication (not after it).",
     )
-
-    def validate_deadline(self, value):
-        return _not_too_far(value)
-
-    def validate_made_at(self, value):
-        return _made_at(value)
+    not_duplicate = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A similar forecast from another source is a separate call (else it is held for review).",
+    )
+    confirm_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Reviewers only: confirm a target far outside the plausible range, with the reason.",
+    )
+    supersedes = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="Id of the earlier forecast this revises."
+    )
 
 
 class SourceCreateSerializer(serializers.Serializer):
-    url = serializers.URLField(max_length=1000)
-    publication = serializers.CharField(max_length=200)
-    title = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    published = PublishedField(
-        help_text="ISO date (stored as the end of that day in the first forecast's exchange time zone) "
-        "or a datetime with offset."
+    url = serializers.CharField(help_text="The article's absolute http(s) address.")
+    publication = serializers.CharField(trim_whitespace=False)
+    title = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")
+    published = serializers.CharField(
+        help_text="ISO date (each forecast is made at the end of that day in its exchange's time zone) "
+        "or a datetime with offset; between 2000-01-01 and now."
     )
     language = serializers.CharField(max_length=16, required=False, default="en")
     article_text = serializers.CharField(required=False, allow_blank=True, default="")
@@ -356,6 +386,13 @@ class SourceCreateSerializer(serializers.Serializer):
 class SourceCreatedSerializer(serializers.Serializer):
     source = SourceSerializer()
     forecasts = ForecastSerializer(many=True)
+    created = serializers.ListField(
+        child=serializers.BooleanField(), help_text="Per forecast: false when the claim was already recorded."
+    )
+    held_for_review = serializers.ListField(
+        child=serializers.BooleanField(),
+        help_text="Per forecast: true when it awaits a reviewer (a draft, or a possible duplicate).",
+    )
 
 
 class CorrectionChangesSerializer(serializers.Serializer):

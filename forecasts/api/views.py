@@ -31,7 +31,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from forecasts import pointintime
+from forecasts import pointintime, services
 from forecasts.api import serializers as s
 from forecasts.api.conventions import (
     AS_OF_PARAMETER,
@@ -45,7 +45,7 @@ from forecasts.api.conventions import (
     error_responses,
 )
 from forecasts.api.errors import error_body
-from forecasts.api.writes import correct_forecast, create_source_with_forecasts, void_forecast
+from forecasts.api.writes import forecast_correct, source_record
 from forecasts.models import Firm, Forecast, Kind, Source, Status, Strategist
 from forecasts.selectors import ForecastFilters, filter_forecasts, leaderboard, summarize
 from marketdata.models import CalendarCode, Instrument
@@ -243,14 +243,18 @@ class SourceViewSet(ApiView, mixins.CreateModelMixin, viewsets.ReadOnlyModelView
         return super().get_permissions()
 
     @extend_schema(
-        summary="Record a source with its forecasts (editors)",
-        description="All or nothing: if any forecast is invalid nothing is written, and every error is "
-        "named by its field, e.g. `forecasts.1.target`. The same rules and history as the admin and the CSV "
-        "import (forecasts.services): each forecast gets a 'created' event with the editor as actor, and is "
-        "scored after the transaction commits. An existing source (same URL) gets the new forecasts; a "
-        "forecast already recorded in it is an error.",
+        summary="Record a source with its forecasts (editors and reviewers)",
+        description="Through forecasts.recording.record_source, the one way in shared with the admin, the "
+        "desk and the CSV import: the same rules, roles and history. All or nothing: if any forecast is "
+        "refused nothing is written, and every error is named by its field, e.g. `forecasts.1.target`. "
+        "A forecast is its claim (strategist, instrument, kind, targets, basis, deadline): two claims "
+        "quoted in one sentence are two forecasts, and the same claim sent again is returned with "
+        "`created: false` (200 when nothing was new). An editor's forecasts are drafts until a reviewer "
+        "publishes them; a reviewer's are published, except possible duplicates of a call from another "
+        "source, which wait for review (`held_for_review`). Scoring is queued after the commit.",
         request=s.SourceCreateSerializer,
-        responses={201: s.SourceCreatedSerializer} | error_responses(*WRITE_ERRORS),
+        responses={201: s.SourceCreatedSerializer, 200: s.SourceCreatedSerializer}
+        | error_responses(*WRITE_ERRORS),
         examples=[
             OpenApiExample(
                 "The seed article",
@@ -277,14 +281,19 @@ class SourceViewSet(ApiView, mixins.CreateModelMixin, viewsets.ReadOnlyModelView
     def create(self, request, *args, **kwargs):
         body = s.SourceCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        source, forecasts = create_source_with_forecasts(body.validated_data, actor=request.user)
-        source = self.get_queryset().get(pk=source.pk)
+        result = source_record(body.validated_data, actor=request.user)
+        source = self.get_queryset().get(pk=result.source.pk)
+        forecasts = [item.forecast for item in result.items]
+        for forecast in forecasts:
+            forecast.refresh_from_db()
         return Response(
             {
                 "source": s.SourceSerializer(source).data,
                 "forecasts": s.ForecastSerializer(forecasts, many=True).data,
+                "created": [item.created for item in result.items],
+                "held_for_review": [item.forecast.published_at is None for item in result.items],
             },
-            status=status.HTTP_201_CREATED,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
 
@@ -381,7 +390,7 @@ class ForecastViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(forecast).data)
 
     @extend_schema(
-        summary="Correct a forecast's claim (editors)",
+        summary="Correct a forecast's claim (reviewers; 403 for editors)",
         description="Through forecasts.services.forecast_correct: validated by the same rules as when "
         "recording, kept in the history with the reason and the editor, and rescored from the corrected "
         "claim (the forecast goes back to pending first).",
@@ -400,7 +409,7 @@ class ForecastViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
         forecast = self.get_object()
         body = s.CorrectionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        forecast = correct_forecast(
+        forecast = forecast_correct(
             forecast,
             changes=body.validated_data["changes"],
             reason=body.validated_data["reason"],
@@ -409,7 +418,7 @@ class ForecastViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
         return Response(s.ForecastSerializer(forecast).data)
 
     @extend_schema(
-        summary="Void a forecast (editors)",
+        summary="Void a forecast (reviewers; 403 for editors)",
         description="Through forecasts.services.forecast_void, e.g. for a misquote. It stays on record, "
         "marked void with the reason.",
         request=s.VoidSerializer,
@@ -420,7 +429,7 @@ class ForecastViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
         forecast = self.get_object()
         body = s.VoidSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        forecast = void_forecast(forecast, reason=body.validated_data["reason"], actor=request.user)
+        forecast = services.forecast_void(forecast, reason=body.validated_data["reason"], actor=request.user)
         return Response(s.ForecastSerializer(forecast).data)
 
 

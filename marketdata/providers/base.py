@@ -212,9 +212,7 @@ def _check(label: str, df: pd.DataFrame, bad: pd.Series, column: str, why: str) 
         _raise_first(label, rows.index, column, why, value=float(rows[column].iloc[0]))
 
 
-def _raise_first(
-    label: str, sessions: pd.DatetimeIndex, column: str | None, why: str, value: object = None
-) -> None:
+def _raise_first(label: str, sessions: pd.Index, column: str | None, why: str, value: object = None) -> None:
     first = sessions[0]
     session = first.date() if isinstance(first, pd.Timestamp) else None
     if session is None:

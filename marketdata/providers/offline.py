@@ -6,6 +6,7 @@ ISO dates; a blank field means "no value". Only ``date`` and ``close`` are requi
 
 from __future__ import annotations
 
+import _csv  # the type of csv.reader()
 import csv
 import io
 import math
@@ -62,7 +63,7 @@ def read_price_csv(
         raise ProviderDataError(f"{source}: malformed CSV: {exc}") from exc
 
 
-def _parse_price_rows(reader, *, source: str) -> pd.DataFrame:
+def _parse_price_rows(reader: _csv.Reader, *, source: str) -> pd.DataFrame:
     header = next(reader, None)
     if header is None:
         raise ProviderDataError(f"{source}: file is empty; expected a header with date and close")

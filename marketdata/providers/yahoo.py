@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -210,13 +210,15 @@ class YahooProvider:
         return _to_raw_bars(history, symbol=symbol, expected_tz=ref.timezone, price_hint=price_hint)
 
 
-def _classify_failure(exc: Exception, symbol: str, statuses: list[int]) -> ProviderError | str | None:
+def _classify_failure(
+    exc: Exception, symbol: str, statuses: list[int]
+) -> ProviderError | Literal["empty"] | None:
     """Map a yfinance/HTTP exception to a provider error, "empty" (no bars), or None (re-raise)."""
     where = f"yahoo {symbol}"
     status = statuses[-1] if statuses else None
-    response = getattr(exc, "response", None)
-    if isinstance(getattr(response, "status_code", None), int):
-        status = response.status_code
+    response_status = getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(response_status, int):
+        status = response_status
     shown = f"HTTP {status}" if status is not None else "no HTTP status"
 
     if isinstance(exc, YFRateLimitError) or status == 429:
@@ -331,7 +333,7 @@ def _check_splits_applied(
     by the ratio again. The test: across the ex-date, the adjusted close should move by much
     less than the split ratio (threshold: the square root of the ratio, in either direction).
     """
-    for i in np.flatnonzero(ratios != 1.0):
+    for i in np.flatnonzero(ratios != 1.0).tolist():
         if i == 0 or not (adjusted_close[i - 1] > 0 and adjusted_close[i] > 0):
             continue
         jump = abs(math.log(adjusted_close[i - 1] / adjusted_close[i]))

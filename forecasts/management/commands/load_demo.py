@@ -12,7 +12,6 @@ from forecasts.services import score_instrument_forecasts
 from marketdata.models import Instrument
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
-SEED_URL = "https://www.chinadailyhk.com/hk/article/604533"
 
 
 class Command(BaseCommand):
@@ -27,11 +26,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_admin=False, **options):
         call_command("import_prices", str(settings.HINDSIGHT_OFFLINE_DATA_DIR), stdout=self.stdout)
+        # Through the one way in, as the operator (published; possible duplicates wait for review).
+        # Only quotes are kept, not article texts: the source pages say so (forecasts/demo/SOURCES.md).
         result = import_forecasts((DEMO_DIR / "forecasts.csv").read_bytes())
-        self.stdout.write(f"demo forecasts: {result.created} created, {result.existing} already there")
-        seed_text = DEMO_DIR / "seed_article.txt"
-        if seed_text.exists():
-            Source.objects.filter(url=SEED_URL, article_text="").update(article_text=seed_text.read_text())
+        # Demos loaded before 2026-12 showed the seed's research notes as its article text: not article words.
+        Source.objects.filter(article_text__contains="STATUS: ARTICLE TEXT NOT FOUND").update(
+            article_text="", text_sha256=""
+        )
+        self.stdout.write(
+            f"demo forecasts: {result.created} created, {result.existing} already there, "
+            f"{result.flagged} held for review"
+        )
         for instrument in Instrument.objects.all():
             summary = score_instrument_forecasts(instrument)
             if summary.scored:

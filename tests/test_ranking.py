@@ -1,0 +1,147 @@
+"""Leaderboard ranks worked out by hand (SCORING §4), checked against every implementation of the board.
+
+The board ranks by the lower bound of mean skill, mean - 1.96 x SE with SE = sample sd / sqrt(n), among those
+with at least HINDSIGHT_LEADERBOARD_MIN_RESOLVED scored hits and misses; equal bounds share a rank (the next
+rank skips: 1, 2, 2, 4); the rest follow unranked, most resolved first. Skills are set directly, so every
+figure below is arithmetic on the table, not another run of the code under test.
+
+    who  skills (outcome - p)               n  mean  sd         lower bound                 rank
+    Ada  +.5 +.5 +.5 +.5 (+ pending, void)  4  0.5   0          0.5                         1
+    Cy   +.25 +.25 +.25 +.25                4  0.25  0          0.25                        2 (tie)
+    Ben  +.25 +.25 +.25                     3  0.25  0          0.25                        2 (tie)
+    Dee  +.5 -.5 +.5 -.5                    4  0     sqrt(1/3)  -1.96 x sqrt(1/3)/2 = -0.566  4
+    Fay  +.4 +.4, and a hit of unknown p    2  0.4   0          0.4                         - (2 scored)
+    Eve  +.9 +.9                            2  0.9   0          0.9                         - (2 scored)
+
+Cy is listed before Ben in the tie (more scored forecasts). Unranked order: Fay (3 resolved) before Eve
+(2). With the minimum at 2, Eve (0.9) and Fay (0.4) are ranked too: Eve 1, Ada 2, Fay 3, Cy 4, Ben 4, Dee 6.
+"""
+
+import math
+import re
+from datetime import date, timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from forecasts import pointintime, selectors
+from forecasts.models import Forecast, Status
+from tests.factories import InstrumentFactory, StrategistFactory, make_forecast
+
+pytestmark = pytest.mark.django_db
+
+# (status, skill) per forecast; skill None = a hit whose difficulty is unknown. "pending"/"void" are unscored.
+TABLE = {
+    "Ada": [("hit", 0.5)] * 4 + [("pending", None), ("void", None)],
+    "Ben": [("hit", 0.25)] * 3,
+    "Cy": [("hit", 0.25)] * 4,
+    "Dee": [("hit", 0.5), ("miss", -0.5), ("hit", 0.5), ("miss", -0.5)],
+    "Eve": [("hit", 0.9)] * 2,
+    "Fay": [("hit", 0.4), ("hit", 0.4), ("hit", None)],
+}
+BY_HAND = [(1, "Ada"), (2, "Cy"), (2, "Ben"), (4, "Dee"), (None, "Fay"), (None, "Eve")]
+BY_HAND_MIN_2 = [(1, "Eve"), (2, "Ada"), (3, "Fay"), (4, "Cy"), (4, "Ben"), (6, "Dee")]
+BOUNDS = {"Ada": 0.5, "Cy": 0.25, "Ben": 0.25, "Dee": -1.96 * math.sqrt(1 / 3) / 2}
+AS_OF = date(2025, 6, 30)  # after every decision below
+
+
+@pytest.fixture
+def table(settings):
+    settings.HINDSIGHT_LEADERBOARD_MIN_RESOLVED = 3
+    cache.clear()
+    instrument = InstrumentFactory()
+    target = 100.0
+    for name, outcomes in TABLE.items():
+        strategist = StrategistFactory(name=name, slug=name.lower())
+        for i, (status, skill) in enumerate(outcomes):
+            target += 1
+            f = make_forecast(strategist=strategist, instrument=instrument, target=target)
+            decided = status in (Status.HIT, Status.MISS)
+            difficulty = None if skill is None else (1.0 if status == Status.HIT else 0.0) - skill
+            Forecast.all_objects.filter(pk=f.pk).update(
+                status=status,
+                skill=skill if decided else None,
+                difficulty=difficulty if decided else None,
+                resolved_on=date(2025, 3, 3) + timedelta(days=i) if decided else None,
+                resolution_price=target if decided else None,
+                void_reason="Editor: test" if status == Status.VOID else "",
+                scored_at=timezone.now(),
+                updated_at=timezone.now(),
+            )
+    return instrument
+
+
+def ranks(rows) -> list[tuple[int | None, str]]:
+    return [(row.rank, row.subject.name) for row in rows]
+
+
+def test_the_live_board_matches_the_hand_table(table):
+    rows = selectors.leaderboard()
+    assert ranks(rows) == BY_HAND
+    for row in rows:
+        if row.subject.name in BOUNDS:
+            assert row.summary.skill.lower_bound == pytest.approx(BOUNDS[row.subject.name], abs=1e-12)
+    ada = rows[0].summary
+    assert (ada.hits, ada.misses, ada.pending, ada.void, ada.skill.n) == (4, 0, 1, 1, 4)
+    fay = next(r.summary for r in rows if r.subject.name == "Fay")
+    assert (fay.resolved, fay.skill.n) == (3, 2)  # resolved 3, but only 2 scored: below the minimum
+
+
+def test_the_point_in_time_board_matches_the_hand_table(table):
+    assert ranks(pointintime.leaderboard_as_of(Forecast.objects.all(), AS_OF, min_resolved=3)) == BY_HAND
+    # Before any decision nobody is ranked: everything was pending.
+    before = pointintime.leaderboard_as_of(Forecast.objects.all(), date(2025, 3, 2), min_resolved=3)
+    assert {rank for rank, _ in ranks(before)} == {None} and len(before) == 6
+
+
+def test_the_minimum_resolved_count_is_the_setting(table, settings):
+    assert ranks(selectors.leaderboard(min_resolved=2)) == BY_HAND_MIN_2
+    assert (
+        ranks(pointintime.leaderboard_as_of(Forecast.objects.all(), AS_OF, min_resolved=2)) == BY_HAND_MIN_2
+    )
+
+
+def _page_ranks(html: str) -> list[tuple[int | None, str]]:
+    cells = re.findall(r"<tr>\s*<td>([^<]*)</td>\s*<td><a href=\"[^\"]*\">([^<]+)</a>", html)
+    return [(None if rank == "—" else int(rank), name) for rank, name in cells]
+
+
+def test_the_leaderboard_page_matches_the_hand_table(client, table, settings):
+    response = client.get("/leaderboard/")
+    assert response.status_code == 200
+    assert _page_ranks(response.content.decode()) == BY_HAND
+    settings.HINDSIGHT_LEADERBOARD_MIN_RESOLVED = 2
+    cache.clear()
+    assert _page_ranks(client.get("/leaderboard/").content.decode()) == BY_HAND_MIN_2
+
+
+def test_the_api_leaderboard_matches_the_hand_table(client, table, settings):
+    body = client.get("/api/leaderboard/").json()
+    assert body["min_resolved"] == 3
+    assert [(r["rank"], r["name"]) for r in body["results"]] == BY_HAND
+    bounds = {r["name"]: r["summary"]["skill_lower_bound"] for r in body["results"]}
+    for name, bound in BOUNDS.items():
+        assert bounds[name] == pytest.approx(bound, abs=1e-12)
+    assert bounds["Eve"] == pytest.approx(0.9) and bounds["Fay"] == pytest.approx(0.4)  # known, but unranked
+    as_of = client.get(f"/api/leaderboard/?as_of={AS_OF.isoformat()}").json()
+    assert [(r["rank"], r["name"]) for r in as_of["results"]] == BY_HAND
+    settings.HINDSIGHT_LEADERBOARD_MIN_RESOLVED = 2
+    cache.clear()
+    body = client.get("/api/leaderboard/").json()
+    assert [(r["rank"], r["name"]) for r in body["results"]] == BY_HAND_MIN_2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="forecasts/stats.py skill_summary takes the variance as (sum of squares - n x mean^2) / (n - 1); "
+    "for three skills of exactly 0.3 that cancels to ~1e-17, an SE of 3e-9 and a bound below 0.3, so two "
+    "identical records (3 and 4 skills of 0.3) get ranks 2 and 3 instead of sharing 2. Reported, not "
+    "fixed here (stats.py is outside this change); remove the mark when fixed.",
+)
+def test_identical_records_tie_whatever_the_float_rounding():
+    from forecasts.stats import skill_summary
+
+    three = skill_summary(3, 0.3 + 0.3 + 0.3, 3 * (0.3 * 0.3))
+    four = skill_summary(4, 0.3 * 4, 4 * (0.3 * 0.3))
+    assert three.se == 0.0 and round(three.lower_bound, 12) == round(four.lower_bound, 12) == 0.3
