@@ -151,8 +151,12 @@ def forecast_chart(f: Forecast, series: list[tuple[date, float]], limit: int = 4
     }
 
 
-def instrument_chart(series: list[tuple[date, float]], forecasts: list[Forecast], limit: int = 400) -> dict:
-    """Price line and every forecast's target plotted at the day it was made."""
+def instrument_chart(
+    series: list[tuple[date, float]], forecasts: list[Forecast], limit: int = 400, *, outlook=None
+) -> dict:
+    """Price line and every forecast's target plotted at the day it was made; with an outlook, the open
+    calls as a fan of segments from the day each was made to its deadline, shaded by the author's record,
+    and the consensus history."""
     targets = []
     for f in forecasts:
         for level in target_levels(f):
@@ -166,10 +170,32 @@ def instrument_chart(series: list[tuple[date, float]], forecasts: list[Forecast]
                     "deadline": f.deadline.isoformat(),
                 }
             )
-    return {
+    chart = {
         "prices": [[d.isoformat(), round(c, 4)] for d, c in downsample(series, limit)],
         "targets": targets,
+        "calls": [],
+        "consensus": [],
     }
+    if outlook is not None:
+        chart["calls"] = [
+            {
+                "id": c.forecast.pk,
+                "who": c.forecast.strategist.name,
+                "from": c.forecast.made_at.date().isoformat(),
+                "to": c.forecast.deadline.isoformat(),
+                "y": round(c.level, 4),
+                "skill": None if c.record.mean_skill is None else round(c.record.mean_skill, 4),
+                "resolved": c.record.resolved,
+                "weight": round(c.record.weight, 4),
+            }
+            for c in outlook.calls
+            if c.level is not None
+        ]
+        chart["consensus"] = [
+            {"x": p.on.isoformat(), "weighted": round(p.weighted, 4), "median": round(p.median, 4)}
+            for p in outlook.history
+        ]
+    return chart
 
 
 def cumulative_skill(forecasts: list[Forecast]) -> list[dict]:

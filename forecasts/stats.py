@@ -40,5 +40,9 @@ def skill_summary(n: int, total: float, total_sq: float) -> SkillSummary:
     if n < 2:
         return SkillSummary(n, mean, None, total, None)
     var = max(0.0, (total_sq - n * mean * mean) / (n - 1))
+    # From sums alone the variance of equal values comes out as rounding noise (3 x 0.3 gives ~1e-17),
+    # which would split a tie: below what the sums can resolve, it is zero.
+    if var <= 1e-12 * max(mean * mean, total_sq / n):
+        var = 0.0
     se = math.sqrt(var / n)
     return SkillSummary(n, mean, se, total, mean - 1.96 * se)

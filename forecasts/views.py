@@ -21,6 +21,7 @@ from django.views.decorators.http import condition, require_GET
 
 from forecasts import pages
 from forecasts.models import Firm, Forecast, Kind, Source, Strategist
+from forecasts.outlook import instrument_outlook
 from forecasts.presentation import (
     cumulative_skill,
     difficulty_outcomes,
@@ -264,6 +265,8 @@ def instrument_page(request, symbol: str):
     start, end = pages.instrument_price_span(forecasts)
     series = pages.price_series(instrument, start, end) if forecasts else []
     on_it = [f for f in forecasts if f.instrument_id == instrument.pk]
+    # What strategists expect now: the open calls, their track-record-weighted consensus, its record.
+    outlook = instrument_outlook(instrument, forecasts=forecasts, closes=series)
     return render(
         request,
         "forecasts/instrument.html",
@@ -272,8 +275,9 @@ def instrument_page(request, symbol: str):
             "forecasts": list(reversed(forecasts)),
             "pending": [f for f in forecasts if f.status == "pending"],
             "summary": summarize(Forecast.objects.filter(instrument=instrument)),
-            "chart": instrument_chart(series, on_it, pages.MAX_CHART_POINTS),
+            "chart": instrument_chart(series, on_it, pages.MAX_CHART_POINTS, outlook=outlook),
             "last_bar": series[-1] if series else None,
+            "outlook": outlook,
         },
     )
 

@@ -56,7 +56,7 @@ QUERY_BOUNDS = {
     "firm": 6,
     "strategist": 5,
     "forecast": 4,
-    "instrument": 5,
+    "instrument": 6,  # + the open calls' authors' records (what strategists expect now)
     "source": 3,
     "methodology": 0,
     "search": 5,
@@ -211,11 +211,13 @@ def test_instrument_page(client, seed):
     hsi = Forecast.objects.filter(instrument__symbol="HSI")
     assert len(chart["targets"]) == sum(2 if f.kind == "range" else 1 for f in hsi)
     assert 0 < len(chart["prices"]) <= 420
-    # "What strategists are saying now": exactly the pending calls on the HSI (the demo has some).
-    pending = Forecast.objects.filter(instrument__symbol="HSI", status="pending")
-    assert pending.exists() and "No forecast on this market is pending now." not in html
-    section = html[html.index("What strategists are saying now") :].split("</ul>", 1)[0]
-    assert sorted(_forecast_links(section)) == sorted(f"/forecasts/{f.pk}/" for f in pending)
+    # "What strategists expect now": exactly the open calls on the HSI (pending, deadline not passed).
+    today = timezone.now().date()
+    pending = Forecast.objects.filter(instrument__symbol="HSI", status="pending", deadline__gte=today)
+    assert pending.exists() and "No open call on this market now." not in html
+    section = html[html.index('id="open-calls"') :].split("</table>", 1)[0]
+    links = re.findall(r'<td><a href="(/forecasts/\d+/)"', section)
+    assert sorted(links) == sorted(f"/forecasts/{f.pk}/" for f in pending)
     assert client.get("/instruments/NOPE/").status_code == 404
 
 

@@ -621,6 +621,7 @@ def test_yahoo_unknown_symbol(yahoo: Any) -> None:
             InstrumentRef("NOPE.HK", "XHKG", "Asia/Hong_Kong"), date(2025, 2, 18), date(2025, 2, 21)
         )
     # yfinance retries a 4xx once with its other cookie strategy; never the quoteSummary fallback.
+    assert session.chart_calls(), "the provider never asked Yahoo"
     assert all("/v8/finance/chart/NOPE.HK" in url for url, _p, _t in session.chart_calls())
     assert not any("quoteSummary" in url for _m, url, _p, _t in session.calls)
 

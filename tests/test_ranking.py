@@ -132,13 +132,6 @@ def test_the_api_leaderboard_matches_the_hand_table(client, table, settings):
     assert [(r["rank"], r["name"]) for r in body["results"]] == BY_HAND_MIN_2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="forecasts/stats.py skill_summary takes the variance as (sum of squares - n x mean^2) / (n - 1); "
-    "for three skills of exactly 0.3 that cancels to ~1e-17, an SE of 3e-9 and a bound below 0.3, so two "
-    "identical records (3 and 4 skills of 0.3) get ranks 2 and 3 instead of sharing 2. Reported, not "
-    "fixed here (stats.py is outside this change); remove the mark when fixed.",
-)
 def test_identical_records_tie_whatever_the_float_rounding():
     from forecasts.stats import skill_summary
 

@@ -458,3 +458,26 @@ def test_random_rows_are_stored_whole_or_refused_by_field(
     else:
         assert outcome.fields, outcome.text[:2000]  # a refusal names at least one field
         assert (Forecast.all_objects.count(), Source.objects.count(), ForecastEvent.objects.count()) == counts
+
+
+def test_the_database_refuses_the_same_claim_twice_with_nulls_equal(hsi_with_prices):
+    """Behind the service, PostgreSQL holds the identity too: NULL targets count as equal."""
+    from django.db import IntegrityError, connection, transaction
+
+    from tests.conftest import require_service
+
+    require_service("PostgreSQL", connection.vendor == "postgresql")
+    first = (
+        record_source(
+            SourceInput(url=ROW["url"], publication="P", published="2025-02-14"),
+            [ForecastInput(strategist="Ann Lee", quote="up", instrument="HSI", kind="direction_up")],
+        )
+        .items[0]
+        .forecast
+    )
+    twin = {f.name: getattr(first, f.name) for f in Forecast._meta.concrete_fields if f.name != "id"}
+    twin["quote"] = "another sentence, the same claim"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Forecast.all_objects.create(**twin)
+    twin["deadline"] = first.deadline + timedelta(days=1)  # another claim: allowed
+    assert Forecast.all_objects.create(**twin).pk

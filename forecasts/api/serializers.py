@@ -432,6 +432,49 @@ class VoidSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="Published with the void.")
 
 
+class OutlookRecordSerializer(serializers.Serializer):
+    resolved = serializers.IntegerField(help_text="The author's decided (hit or miss) calls, on any market.")
+    mean_skill = serializers.FloatField(allow_null=True)
+    weight = serializers.FloatField(help_text="max(0.1, 1 + 2 x resolved/(resolved+5) x mean skill).")
+
+
+class OutlookCallSerializer(serializers.Serializer):
+    forecast = ForecastSerializer()
+    level = serializers.FloatField(allow_null=True, help_text="The level the call names; null if none.")
+    record = OutlookRecordSerializer()
+
+
+class OutlookPointSerializer(serializers.Serializer):
+    on = serializers.DateField(help_text="The month-end.")
+    calls = serializers.IntegerField()
+    weighted = serializers.FloatField()
+    median = serializers.FloatField()
+    horizon = serializers.DateField(help_text="The median deadline of the calls open then.")
+    outcome = serializers.FloatField(allow_null=True, help_text="The close on the horizon, once known.")
+    weighted_error = serializers.FloatField(allow_null=True)
+    median_error = serializers.FloatField(allow_null=True)
+
+
+class OutlookSerializer(serializers.Serializer):
+    instrument = InstrumentSerializer()
+    today = serializers.DateField()
+    last_close = serializers.SerializerMethodField()
+    weighted = serializers.FloatField(allow_null=True, help_text="The track-record-weighted consensus level.")
+    median = serializers.FloatField(allow_null=True, help_text="The plain median of the open calls' levels.")
+    calls = OutlookCallSerializer(many=True)
+    history = OutlookPointSerializer(many=True)
+    weighted_mean_error = serializers.FloatField(allow_null=True)
+    median_mean_error = serializers.FloatField(allow_null=True)
+
+    @extend_schema_field(
+        serializers.DictField(child=serializers.CharField(), allow_null=True, help_text="{session, close}")
+    )
+    def get_last_close(self, obj) -> dict | None:
+        if obj.last_close is None:
+            return None
+        return {"session": obj.last_close[0].isoformat(), "close": obj.last_close[1]}
+
+
 class LoginSerializer(serializers.Serializer):
     username = serializers.CharField(required=False)
     password = serializers.CharField(required=False, style={"input_type": "password"})

@@ -47,6 +47,7 @@ from forecasts.api.conventions import (
 from forecasts.api.errors import error_body
 from forecasts.api.writes import forecast_correct, source_record
 from forecasts.models import Firm, Forecast, Kind, Source, Status, Strategist
+from forecasts.outlook import instrument_outlook
 from forecasts.selectors import ForecastFilters, filter_forecasts, leaderboard, summarize
 from marketdata.models import CalendarCode, Instrument
 
@@ -158,6 +159,20 @@ class InstrumentViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     filterset_class = InstrumentFilter
     search_fields = ["symbol", "name"]
     ordering_fields = ["symbol", "name"]
+
+    @extend_schema(
+        summary="What strategists expect now",
+        description="The published open calls on the instrument (pending, deadline not passed), each with "
+        "its author's record, the consensus level weighted by those records (shrunk toward the plain "
+        "median for authors with few decided calls) and how such a consensus fared at each past "
+        "month-end against the close on the calls' median deadline. The rule is on the methodology page.",
+        filters=False,
+        responses={200: s.OutlookSerializer} | error_responses(*READ_ERRORS),
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def outlook(self, request, symbol=None):
+        instrument = self.get_object()
+        return Response(s.OutlookSerializer(instrument_outlook(instrument)).data)
 
     @extend_schema(
         summary="Daily price bars",

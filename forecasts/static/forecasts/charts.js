@@ -58,13 +58,25 @@
         borderColor: C.line, borderWidth: 1.5, pointRadius: 0, order: 2 }];
       datasets.push({ type: "scatter", label: "Targets", order: 1, data: d.targets.map(function (t) { return { x: t.x, y: t.y, who: t.who, id: t.id }; }),
         pointRadius: 6, backgroundColor: d.targets.map(function (t) { return statusColor(t.status); }), borderColor: "#fff" });
+      // What strategists expect now: each open call from the day it was made to its deadline, the darker
+      // the better its author's record (its consensus weight); the consensus at each month-end, dashed.
+      (d.calls || []).forEach(function (c) {
+        var alpha = Math.max(0.25, Math.min(1, (c.weight - 0.1) / 1.9));
+        datasets.push({ label: "Open call", callOf: c.who, order: 3, data: [{ x: c.from, y: c.y, who: c.who, id: c.id }, { x: c.to, y: c.y, who: c.who, id: c.id }],
+          borderColor: "rgba(154, 103, 0, " + alpha.toFixed(2) + ")", borderWidth: 2, pointRadius: 0, fill: false });
+      });
+      if (d.consensus && d.consensus.length) {
+        datasets.push({ label: "Consensus (track-record weighted)", order: 0, data: d.consensus.map(function (p) { return { x: p.x, y: p.weighted }; }),
+          borderColor: C.muted, borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, stepped: true });
+      }
       return { type: "line", data: { datasets: datasets },
         options: base({ scales: { x: timeScale(), y: { ticks: { callback: function (v) { return numberFmt.format(v); } } } },
           onClick: function (evt, els, chart) {
             var hit = els.filter(function (e) { return e.datasetIndex === 1; })[0];
             if (hit) { window.location = "/forecasts/" + chart.data.datasets[1].data[hit.index].id + "/"; }
           },
-          plugins: { tooltip: { callbacks: { label: function (ctx) {
+          plugins: { legend: { labels: { filter: function (item, data) { return !data.datasets[item.datasetIndex].callOf || item.datasetIndex === data.datasets.findIndex(function (x) { return x.callOf; }); } } },
+            tooltip: { callbacks: { label: function (ctx) {
             var r = ctx.raw; return r.who ? r.who + ": " + numberFmt.format(r.y) : numberFmt.format(r.y);
           } } } } }) };
     },
