@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 CI ?=
 SERVICES_ENV := $(if $(CI),HINDSIGHT_REQUIRE_SERVICES=1,)
 
-.PHONY: setup system-deps run test test-fast lint fmt migrations-check backup restore bench load clean eval-extraction
+.PHONY: setup system-deps run test test-fast lint fmt migrations-check backup restore bench load clean eval-extraction train-extraction
 
 setup: $(VENV)/.installed
 
@@ -48,13 +48,21 @@ PART ?= all
 eval-extraction: setup
 	$(PY) -m tests.extraction_eval --part $(PART)
 
+# Rebuild forecasts/extraction_model.json from the development part only (fixed seed; needs scikit-learn,
+# a dev dependency). `$(PY) -m tests.extraction_eval --cv` gives its 5-fold cross-validated figures.
+train-extraction: setup
+	$(PY) -m tests.extraction_eval --train
+
 # Quick local loop: SQLite, no servers; service tests skip.
 test-fast: setup
 	$(PY) -m pytest -m "not services" $(PYTEST_ARGS)
 
+# Also the boundaries (issue 15): import contracts and mypy, both configured in pyproject.toml.
 lint: setup migrations-check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 fmt: setup
 	$(VENV)/bin/ruff format .

@@ -1,8 +1,8 @@
-"""The bulk rescoring pipeline and its floor, as plain psycopg + pandas + forecasts.bulk (no Django,
+"""The bulk rescoring pipeline and its floor, as plain psycopg + pandas + forecasts.scoring.bulk (no Django,
 so it runs in worker processes as it is).
 
 Pipeline: per chunk of instruments, COPY the bars and the forecasts out of PostgreSQL, score each
-instrument's forecasts with ``forecasts.bulk.score_many``, and stream the results through a second
+instrument's forecasts with ``forecasts.scoring.bulk.score_many``, and stream the results through a second
 connection's COPY into a temp table; then, in one transaction, append a ForecastEvent for every change
 of outcome (INSERT .. SELECT) and write the score fields (one UPDATE .. FROM, compare-and-swap on the
 status read). Floor: the same reads and the same writes (the very result rows, replayed from a file),
@@ -21,36 +21,29 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from forecasts.bulk import Other, score_many
-from forecasts.scoring import Basis, Claim, Kind, Split, Status
+from forecasts.scoring import Basis, Claim, Kind, Split
+from forecasts.scoring.bulk import Other, score_many
+from forecasts.scoring.rules import SCORE_COLUMNS, score_columns
 from marketdata.calendars import get_calendar
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAY0 = date(1970, 1, 1)
 CHUNK_INSTRUMENTS = 200
 
-SCORE_COLUMNS = (
-    "status",
-    "status_note",
-    "awaiting_data",
-    "resolved_on",
-    "resolution_price",
-    "baseline",
-    "baseline_date",
-    "window_start",
-    "window_end",
-    "window_sessions",
-    "difficulty",
-    "skill",
-    "scorer_version",
-    "void_reason",
-)
+# The service's own stored columns and mapping (forecasts.scoring.rules), so the benchmark writes what
+# production writes.
 TEMP_DDL = (
     "CREATE TEMP TABLE bench_scores (id int PRIMARY KEY, old_status text, status text, status_note text, "
     "awaiting_data bool, resolved_on date, resolution_price float8, baseline float8, baseline_date date, "
     "window_start date, window_end date, window_sessions int, difficulty float8, skill float8, "
-    "scorer_version text, void_reason text) ON COMMIT DROP"
+    "window_return float8, benchmark_return float8, scorer_version text, void_reason text, voided_on date) "
+    "ON COMMIT DROP"
 )
+assert SCORE_COLUMNS == (
+    "status", "status_note", "awaiting_data", "resolved_on", "resolution_price", "baseline", "baseline_date",
+    "window_start", "window_end", "window_sessions", "difficulty", "skill", "window_return",
+    "benchmark_return", "scorer_version", "void_reason", "voided_on",
+), "TEMP_DDL follows the rulebook's columns"  # fmt: skip
 
 
 def _changes(field: str) -> str:
@@ -248,28 +241,11 @@ def _cell(value) -> str:
 
 
 def result_line(forecast_id: int, old_status: str, r) -> str:
-    """One COPY text line: services.score_result_fields(r), with the id and the status read."""
-    decided = r.status is Status.HIT or r.status is Status.MISS
-    note = (r.note or "")[:300]
-    values = (
-        forecast_id,
-        old_status,
-        r.status.value,
-        note,
-        r.awaiting_data,
-        r.resolved_on if decided else None,
-        r.resolution_price if decided else None,
-        r.baseline,
-        r.baseline_date,
-        r.first_session,
-        r.last_session,
-        r.sessions_in_window,
-        r.difficulty,
-        r.skill if decided else None,
-        r.scorer_version,
-        (r.note or "void")[:300] if r.status is Status.VOID else "",
-    )
-    return "\t".join(map(_cell, values)) + "\n"
+    """One COPY text line: the rulebook's score_columns(r) (as forecasts.services writes them), with the
+    id and the status read. The market benchmark's return is not computed here (it needs the benchmark
+    index's bars, which a chunk may not hold): it is written empty."""
+    values = score_columns(r, benchmark_return=None)
+    return "\t".join(map(_cell, (forecast_id, old_status, *(values[c] for c in SCORE_COLUMNS)))) + "\n"
 
 
 def finish_writes(writer: psycopg.Connection) -> tuple[int, int]:
@@ -293,7 +269,7 @@ def rescore(
     pending_only: bool = False,
     since: dict[int, int] | None = None,
 ) -> dict:
-    """Rescore the forecasts on instruments ``ids``. mode "bulk": score with forecasts.bulk (and write
+    """Rescore the forecasts on instruments ``ids``. mode "bulk": score with forecasts.scoring.bulk (and write
     the result lines to ``record`` if given); mode "floor": read the same, write the lines of
     ``replay``. Returns timings, counts and the peak RSS of this process."""
     t0 = time.perf_counter()

@@ -5,7 +5,7 @@ their score fields belong to the scorer. Once recorded, a claim is read-only:
 publishing, correcting, voiding and judging are actions that ask for a reason
 and go through forecasts.services, which checks the user's role and writes the
 history and the ledger. Recording (the add form, the CSV import, the desk) goes
-through forecasts.recording.record_source, the one way in; actions a user's role
+through forecasts.services.recording.record_source, the one way in; actions a user's role
 cannot take are not offered.
 """
 
@@ -22,7 +22,7 @@ from django.shortcuts import render
 from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
-from forecasts import desk, recording, services
+from forecasts import desk, services
 from forecasts.importers import COLUMNS, ImportFailed, import_forecasts
 from forecasts.models import (
     Alias,
@@ -37,7 +37,8 @@ from forecasts.models import (
     Status,
     Strategist,
 )
-from forecasts.recording import ForecastInput, RecordingRefused, record_forecast
+from forecasts.services import recording
+from forecasts.services.recording import ForecastInput, RecordingRefused, record_forecast
 
 CLAIM_FORM_FIELDS = [
     "strategist", "firm", "source", "quote", "instrument", "kind", "target", "target_upper",

@@ -7,7 +7,7 @@ for candidates, each pre-filled and saying why it was suggested (cue, speaker
 evidence, deadline phrase, confidence); only confident numeric suggestions with a
 named person or firm come ticked. "Save" validates every accepted row and writes the source and its
 forecasts in one transaction: one bad row and nothing is saved, with the error
-shown on its row. Saving goes through forecasts.recording.record_source, the one
+shown on its row. Saving goes through forecasts.services.recording.record_source, the one
 way in: the same rules, roles (an editor's forecasts are drafts, a reviewer's are
 published), identity and duplicate flags as every other door.
 """
@@ -25,10 +25,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from forecasts import fetching, recording
+from forecasts import fetching
 from forecasts.models import Alias, DeadlineSource, Forecast, Kind
-from forecasts.recording import ForecastInput, RecordingRefused, SourceInput, record_source
-from forecasts.services import sha256_text
+from forecasts.services import recording, sha256_text
+from forecasts.services.recording import ForecastInput, RecordingRefused, SourceInput, record_source
 
 MAX_ARTICLE_CHARS = 200_000
 PRE_TICK_CONFIDENCE = (

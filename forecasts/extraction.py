@@ -13,10 +13,14 @@ digits and letters are mapped one-to-one before matching, so offsets never shift
 from __future__ import annotations
 
 import calendar
+import itertools
+import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 
 __all__ = [
     "DEFAULT_ALIASES",
@@ -1604,6 +1608,7 @@ class _Claim:
     superseded: float | None = None
     who: _Who | None = None  # overrides the sentence's speaker
     explicit: bool = True  # the kind was set by a cue (not the default)
+    flags: tuple[str, ...] = ()  # rule filters that would have dropped it (model mode only)
 
 
 def _clause_of(clauses: list[tuple[int, int]], pos: int) -> tuple[int, int]:
@@ -1751,6 +1756,7 @@ def _claims_in(
     baselines: dict[str, float],
     group_speaker: bool,
     learn_only: bool = False,
+    soft: bool = False,
 ) -> list[_Claim]:
     """The claims in norm[a:b]. `learn_only`: only record the current levels the sentence gives."""
     clauses = _clauses(norm, a, b)
@@ -1761,7 +1767,9 @@ def _claims_in(
     conditional = bool(_CONDITIONAL.search(norm[a:b]))
     # levels that are claims (after the filters), with their instrument
     kept: list[tuple[Level, str]] = []
+    flagged: dict[int, list[str]] = {}  # soft mode: level.start -> the filters it failed
     for level in levels:
+        flags = flagged.setdefault(level.start, [])
         clause = _clause_of(clauses, level.start)
         clause_text = norm[clause[0] : clause[1]]
         instrument = _instrument_for(level.start, clause, mentions, carried)
@@ -1770,11 +1778,15 @@ def _claims_in(
         if _PAST_CLAUSE.search(upto) and not _FUTURE_IN_CLAUSE.search(upto):
             if instrument and level.price_like and not level.percent and level.upper is None:
                 baselines[instrument] = level.value
-            continue
+            if not soft:
+                continue
+            flags.append("past")
         if _EXCLUDE_BEFORE.search(lead):
             if instrument and level.price_like and _CURRENT_BEFORE.search(lead) and level.upper is None:
                 baselines[instrument] = level.value
-            continue
+            if not soft:
+                continue
+            flags.append("current")
         if re.match(r"\s*(?:點|点)?\s*加", norm[level.end : level.end + 3]):
             continue  # "1546點加25918點": arithmetic, not a level
         if (
@@ -1799,11 +1811,17 @@ def _claims_in(
         if instrument is None:
             continue
         if _NOT_PRICE_BEFORE.search(norm[max(clause[0], level.start - 40) : level.start]):
-            continue  # earnings, GDP, yields, turnover: not a price
+            if not soft:
+                continue  # earnings, GDP, yields, turnover: not a price
+            flags.append("not_price")
         if conditional:
-            continue
+            if not soft:
+                continue
+            flags.append("conditional")
         if re.search(r"(?i)\bhad\s+an?\b|\bat\s+the\s+(?:beginning|start)\s+of\s+the\s+year", upto):
-            continue  # "at the beginning of the year, he had a $4,500 price target": an old call
+            if not soft:
+                continue  # "at the beginning of the year, he had a $4,500 price target": an old call
+            flags.append("old_call")
         if level.value == 1 and re.match(r"\s*(?:將|可)?\s*(?:兌|換|兌換)", norm[level.end : level.end + 4]):
             continue  # "1美元將兌換160日元": the base of an exchange rate
         if kept and _PRIOR_CLAUSE.search(norm[kept[-1][0].end : level.start]):
@@ -1855,7 +1873,16 @@ def _claims_in(
             cue = (down if sign < 0 else up).group(0)
             claims.append(
                 _Claim(
-                    instrument, "move_pct", sign * level.value, None, deadline, level.start, cue, None, who
+                    instrument,
+                    "move_pct",
+                    sign * level.value,
+                    None,
+                    deadline,
+                    level.start,
+                    cue,
+                    None,
+                    who,
+                    flags=tuple(flagged.get(level.start, ())),
                 )
             )
             continue
@@ -1915,6 +1942,7 @@ def _claims_in(
                 superseded,
                 who,
                 explicit,
+                tuple(flagged.get(level.start, ())),
             )
         )
     # qualitative claims: instruments with no numeric claim in this sentence
@@ -1966,6 +1994,118 @@ def _confidence(claim: _Claim, who: _Who, hedge: str | None) -> float:
 # ---------------------------------------------------------------------------------------------- main
 
 
+# ------------------------------------------------------------------------------- the candidate model
+#
+# A logistic regression over binary features of each numeric claim (its kind, cue, speaker evidence,
+# deadline source, whether the rules would have read the sentence at all, and the words just before and
+# after the number) decides "forecast or not". Trained on the development annotations by
+# `make train-extraction` (tests/extraction_eval.py --train); stored as plain weights in
+# extraction_model.json and scored here in pure Python, so no scikit-learn is needed at run time.
+# Without the file the extractor is the rules alone.
+
+_MODEL_PATH = Path(__file__).with_name("extraction_model.json")
+_WORD = re.compile(r"[a-z]+|[" + _CJK + r"]")
+_NOBODY = _Who(None, None, None, "none found (model)", 0.3)
+
+
+class _Scorer:
+    """Logistic-regression weights over binary features."""
+
+    def __init__(
+        self, weights: Mapping[str, float], bias: float, threshold: float, extra_threshold: float = 1.0
+    ) -> None:
+        self.weights = dict(weights)
+        self.bias = bias
+        self.threshold = threshold  # for claims the rules make
+        self.extra_threshold = extra_threshold  # for claims the rules would have dropped or skipped
+
+    def score(self, features: list[str]) -> float:
+        z = self.bias + sum(self.weights.get(f, 0.0) for f in set(features))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+class _KeepAll(_Scorer):
+    def __init__(self) -> None:
+        super().__init__({}, 0.0, 0.0, 0.0)
+
+    def score(self, features: list[str]) -> float:
+        return 1.0
+
+
+_PERMISSIVE = _KeepAll()
+_ANY_NUMBER = re.compile(r"\d|[一二兩两三四五六七八九十百千萬万]")
+# Soft filters (the past / current-level / not-a-price / conditional filters as model features instead of
+# drops) were tried: under 5-fold CV on dev they lowered precision more than they added recall. Off.
+_SOFT_FILTERS = False
+_LOADED: list[_Scorer | None] = []
+
+
+def _model() -> _Scorer | None:
+    if not _LOADED:
+        scorer = None
+        try:
+            data = json.loads(_MODEL_PATH.read_text(encoding="utf-8"))
+            scorer = _Scorer(
+                data["weights"],
+                float(data["bias"]),
+                float(data["threshold"]),
+                float(data.get("extra_threshold", 1.0)),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            scorer = None
+        _LOADED.append(scorer)
+    return _LOADED[0]
+
+
+def _tokens(prefix: str, text: str) -> list[str]:
+    chars = _WORD.findall(text.lower())
+    out = [prefix + w for w in chars if len(w) > 1 or _is_cjk(w)]
+    cjk = [w for w in chars if _is_cjk(w)]
+    out += [prefix + x + y for x, y in itertools.pairwise(cjk)]
+    return out
+
+
+def _features(
+    norm: str, a: int, b: int, claim: _Claim, who: _Who, hedge: str | None, model_only: bool, n: int
+) -> list[str]:
+    """Binary features of a numeric claim (see the model's comment above)."""
+    pos = claim.position
+    num = re.match(r"[\d,.\s]*", norm[pos : pos + 20])
+    after = pos + (num.end() if num else 0)
+    speaker = "person" if who.strategist else "firm" if who.firm else "group" if who.group else "nobody"
+    symbol = claim.instrument
+    family = (
+        "fx"
+        if symbol in ("USDJPY", "USDCNY", "EURUSD")
+        else "stock"
+        if symbol[:1].isdigit() or symbol in ("NVDA", "AAPL", "TSLA")
+        else "asset"
+        if symbol in ("GC_F", "BTC-USD")
+        else "index"
+    )
+    feats = [
+        f"kind={claim.kind}",
+        f"speaker={speaker}",
+        f"evidence={who.evidence.split(' (')[0]}",
+        f"hedge={'no' if hedge is None else 'yes'}",
+        f"rules_skip={model_only}",
+        f"explicit={claim.explicit}",
+        f"deadline={claim.deadline.source if claim.deadline else 'none'}",
+        f"superseded={claim.superseded is not None}",
+        f"range={claim.target_upper is not None}",
+        f"claims={min(n, 3)}",
+        f"family={family}",
+        f"cjk={bool(_CJK_RE.search(norm[a:b]))}",
+        *(f"filter={x}" for x in claim.flags),
+        f"filtered={bool(claim.flags)}",
+        f"cue={(claim.cue or '').lower().split(' ')[0]}",
+        f"hedgeword={(hedge or '').lower()}",
+    ]
+    feats += _tokens("L:", norm[max(a, pos - 24) : pos])
+    feats += _tokens("R:", norm[after : min(b, after + 16)])
+    return feats
+
+
 _CARRY_DEADLINE = True
 _CONTINUES = re.compile(
     r"\W*(?:It|They|He|She|That|This|Its|And|But|Also|Then|In\s+addition|The\s+(?:index|benchmark|gauge|bank|firm"
@@ -1985,8 +2125,23 @@ def extract_forecasts(
     `published` resolves relative horizons ("by year end", "next year", "明年中"); without it they come
     back as deadline None with deadline_source "implied". `instruments` adds aliases (alias -> symbol)
     to DEFAULT_ALIASES, e.g. the database's instrument aliases."""
+    return _extract(text, published, instruments, _model())
+
+
+def _extract(
+    text: str,
+    published: date | None,
+    instruments: Mapping[str, str] | None,
+    model: _Scorer | None,
+    collect: list[tuple[Candidate, list[str]]] | None = None,
+) -> list[Candidate]:
+    """The extractor. With a `model`, sentences the rules skip (no forecast word, no speaker found) are
+    read too, and every numeric claim is kept only if the model scores it as a forecast. `collect`
+    (training) receives each candidate with its features; pass model=_PERMISSIVE to see them all."""
     if not isinstance(text, str) or not text.strip():
         return []
+    # read what the rules skip only when the model is allowed to keep such claims (extra_threshold <= 1)
+    permissive = model is not None and model.extra_threshold <= 1.0
     norm = _normalise(text)
     table = _AliasTable(instruments)
     speakers = _Speakers()
@@ -2045,18 +2200,41 @@ def extract_forecasts(
             previous_deadlines, previous_paragraph = deadlines, sentence.paragraph
         elif previous_paragraph != sentence.paragraph:
             previous_deadlines = []
+        model_only = False
         if hedge is None or speaker is None:
-            if mentions or carry:  # still learn the current levels ("closed at 22,620")
-                _claims_in(norm, a, b, mentions, [], carry, [], baselines, False, learn_only=True)
-            continue
+            if not permissive or (not tracked and carry is None) or not _ANY_NUMBER.search(norm, a, b):
+                if mentions or carry:  # still learn the current levels ("closed at 22,620")
+                    _claims_in(norm, a, b, mentions, [], carry, [], baselines, False, learn_only=True)
+                continue
+            model_only = True  # the rules would skip it; the model decides on its numbers
+            speaker = speaker or _NOBODY
         if not mentions and carry is None:
             continue
         marks = _speaker_marks(norm, a, b, speakers)
         claims = _claims_in(
-            norm, a, b, mentions, deadlines, carry, marks, baselines, speaker.group is not None
+            norm,
+            a,
+            b,
+            mentions,
+            deadlines,
+            carry,
+            marks,
+            baselines,
+            speaker.group is not None,
+            soft=_SOFT_FILTERS and permissive,
         )
+        numeric_here = sum(1 for c in claims if c.target is not None)
         for claim in claims:
             who = claim.who or speaker
+            features: list[str] = []
+            if model is not None:
+                if claim.target is None and (model_only or claim.flags):
+                    continue
+                if claim.target is not None:
+                    features = _features(norm, a, b, claim, who, hedge, model_only, numeric_here)
+                    bar = model.extra_threshold if model_only or claim.flags else model.threshold
+                    if model.score(features) < bar:
+                        continue
             d = claim.deadline
             deadline = d.when.isoformat() if d and d.when else None
             source = d.source if d else "none"
@@ -2111,7 +2289,11 @@ def extract_forecasts(
                     cue=claim.cue,
                     speaker_evidence=who_evidence,
                     deadline_phrase=d.phrase if d else None,
-                    confidence=_confidence(claim, who, hedge),
+                    confidence=min(0.5, _confidence(claim, who, hedge))
+                    if model_only
+                    else _confidence(claim, who, hedge),
                 )
             )
+            if collect is not None and features:
+                collect.append((results[-1], features))
     return results

@@ -3,7 +3,7 @@
 Columns: strategist, firm, publication, url, title, published, quote, instrument,
 kind, target, target_upper, other_instrument, basis, deadline, deadline_source,
 and optionally confirm_reason (a reviewer confirming a target far from the market).
-Each row goes through forecasts.recording.record_source, the one way in, so a row
+Each row goes through forecasts.services.recording.record_source, the one way in, so a row
 obeys the same rules as the desk, the admin and the API. Importing the same file
 twice changes nothing (a forecast is its claim: source, strategist, instrument,
 kind, targets, basis and deadline); two claims quoted in one sentence are two rows
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from forecasts.recording import ForecastInput, RecordingRefused, SourceInput, record_source
+from forecasts.services.recording import ForecastInput, RecordingRefused, SourceInput, record_source
 
 COLUMNS = (
     "strategist",

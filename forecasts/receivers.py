@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from django.db.models import Q
 
-from forecasts import queueing
+from forecasts.services import queueing
 
 
 def score_on_new_bars(sender, *, instrument_id: int, revised_from: date | None = None, **kwargs) -> None:

@@ -10,9 +10,8 @@ from datetime import date
 from celery import shared_task
 from django.db import DatabaseError, connection
 
-from forecasts import queueing
 from forecasts.models import Forecast, Kind, Status
-from forecasts.services import score_instrument_forecasts
+from forecasts.services import queueing, score_instrument_forecasts
 from marketdata.models import Instrument
 
 log = logging.getLogger(__name__)
@@ -61,7 +60,7 @@ def score_all_pending() -> int:
     """The sweep: queue scoring for every instrument with pending forecasts.
 
     Runs hourly from beat, so work that could not be queued while Redis was
-    down (see forecasts.queueing) is queued again once it is back.
+    down (see forecasts.services.queueing) is queued again once it is back.
     """
     ids = set(
         Forecast.all_objects.filter(status=Status.PENDING)

@@ -6,13 +6,16 @@ upsert on a unique key, so running any of these twice changes nothing.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import cast
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
@@ -148,7 +151,7 @@ def finished_sessions_only(
 def _same(a: float | None, b: float | None) -> bool:
     a_missing = a is None or (isinstance(a, float) and math.isnan(a))
     b_missing = b is None or (isinstance(b, float) and math.isnan(b))
-    if a_missing or b_missing:
+    if a is None or b is None or a_missing or b_missing:
         return a_missing and b_missing
     return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-9)
 
@@ -178,32 +181,31 @@ def upsert_price_bars(
     if bars.empty:
         return result
     fetched_at = fetched_at or timezone.now()
-    sessions = [ts.date() for ts in bars.index]
-    columns = [bars[f].tolist() for f in PRICE_FIELDS]
-    values = [tuple(_clean(v) for v in row) for row in zip(*columns, strict=True)]
+    index = bars.index
+    sessions = list(index.date) if isinstance(index, pd.DatetimeIndex) else [ts.date() for ts in index]
     with transaction.atomic():
         if len(sessions) >= COPY_UPSERT_MIN and connection.vendor == "postgresql":
-            revised, first_changed, written = _upsert_copy(instrument, sessions, values, source, fetched_at)
+            revised, first_changed, written = _upsert_copy(instrument, sessions, bars, source, fetched_at)
         else:
-            revised, first_changed, written = _upsert_plain(instrument, sessions, values, source, fetched_at)
+            revised, first_changed, written = _upsert_plain(instrument, sessions, bars, source, fetched_at)
         PriceBarRevision.objects.bulk_create(
             [
                 PriceBarRevision(
                     instrument=instrument,
                     session=sessions[k],
                     old_values=dict(zip(PRICE_FIELDS, old[:-1], strict=True)),
-                    new_values=dict(zip(PRICE_FIELDS, values[k], strict=True)),
+                    new_values=dict(zip(PRICE_FIELDS, new, strict=True)),
                     old_source=old[-1],
                     new_source=source,
                     revised_at=fetched_at,
                 )
-                for k, old in revised
+                for k, old, new in revised
             ]
         )
     result.updated = len(revised)
     result.created = written - result.updated
     result.unchanged = len(sessions) - written
-    result.revised_sessions = [sessions[k] for k, _ in revised]
+    result.revised_sessions = [sessions[k] for k, _, _ in revised]
     result.first_changed_session = first_changed
     if result.revised_sessions:
         log.info(
@@ -216,13 +218,17 @@ def upsert_price_bars(
     return result
 
 
-# (input position, old values + old source) of each revised bar, in input order; the earliest
-# session written; how many bars were written (created + revised).
-_Written = tuple[list[tuple[int, tuple]], date | None, int]
+# What a path wrote: each revised bar as (its position in the input, the old values + old source, the
+# new values), in input order; the earliest session written; how many bars were written.
+_Written = tuple[list[tuple[int, tuple, tuple]], date | None, int]
+
+
+def _new_values(bars: pd.DataFrame, k: int) -> tuple:
+    return tuple(_clean(bars[f].iloc[k]) for f in PRICE_FIELDS)
 
 
 def _upsert_plain(
-    instrument: Instrument, sessions: list[date], values: list[tuple], source: str, fetched_at: datetime
+    instrument: Instrument, sessions: list[date], bars: pd.DataFrame, source: str, fetched_at: datetime
 ) -> _Written:
     """Compare with the stored bars in Python, then bulk_create(update_conflicts) the changed ones."""
     existing = {
@@ -231,15 +237,17 @@ def _upsert_plain(
             instrument=instrument, session__gte=min(sessions), session__lte=max(sessions)
         ).values_list("session", *PRICE_FIELDS, "source")
     }
+    columns = [bars[f].tolist() for f in PRICE_FIELDS]
     to_write: list[PriceBar] = []
-    revised: list[tuple[int, tuple]] = []
+    revised: list[tuple[int, tuple, tuple]] = []
     changed: list[date] = []
-    for k, (day, new) in enumerate(zip(sessions, values, strict=True)):
+    for k, (day, row) in enumerate(zip(sessions, zip(*columns, strict=True), strict=True)):
+        new = tuple(_clean(v) for v in row)
         old = existing.get(day)
         if old is not None and all(_same(o, n) for o, n in zip(old[:-1], new, strict=True)):
             continue
         if old is not None:
-            revised.append((k, old))
+            revised.append((k, old, new))
         changed.append(day)
         to_write.append(
             PriceBar(
@@ -264,6 +272,33 @@ def _upsert_plain(
 # than it saves).
 COPY_UPSERT_MIN = 500
 _COPY_TABLE = "marketdata_pricebar_incoming"
+# COPY BINARY rows: field count, then (length, value) for ord int4, session date, five float8.
+_COPY_ROW = np.dtype(
+    [("n", ">i2"), ("ord_len", ">i4"), ("ord", ">i4"), ("day_len", ">i4"), ("day", ">i4")]
+    + [item for f in PRICE_FIELDS for item in ((f"{f}_len", ">i4"), (f, ">f8"))]
+)
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
+_COPY_TRAILER = b"\xff\xff"
+_PG_EPOCH = np.datetime64("2000-01-01", "D")
+
+
+def _copy_binary(sessions: list[date], bars: pd.DataFrame) -> bytes:
+    """The batch as a COPY BINARY stream, built in numpy. Blanks (None / NaN) go as NaN: the
+    INSERT reads them back as NULL, as `_clean` makes them."""
+    rows = np.empty(len(sessions), dtype=_COPY_ROW)
+    rows["n"] = 2 + len(PRICE_FIELDS)
+    rows["ord_len"], rows["day_len"] = 4, 4
+    rows["ord"] = np.arange(len(sessions))
+    index = bars.index
+    if isinstance(index, pd.DatetimeIndex):  # its local dates, as Timestamp.date() gives them
+        days = (index.tz_localize(None) if index.tz is not None else index).values.astype("datetime64[D]")
+    else:
+        days = np.array(sessions, dtype="datetime64[D]")
+    rows["day"] = (days - _PG_EPOCH).astype(np.int64)
+    for f in PRICE_FIELDS:
+        rows[f"{f}_len"] = 8
+        rows[f] = pd.to_numeric(bars[f], errors="raise").to_numpy(dtype="float64", na_value=np.nan)
+    return _COPY_HEADER + rows.tobytes() + _COPY_TRAILER
 
 
 def _sql_same(a: str, b: str) -> str:
@@ -277,40 +312,43 @@ def _sql_same(a: str, b: str) -> str:
 
 
 def _upsert_copy(
-    instrument: Instrument, sessions: list[date], values: list[tuple], source: str, fetched_at: datetime
+    instrument: Instrument, sessions: list[date], bars: pd.DataFrame, source: str, fetched_at: datetime
 ) -> _Written:
     """COPY the batch into a temp table, then one statement: read the old values of the stored bars
     (same snapshot), INSERT .. ON CONFLICT DO UPDATE .. WHERE the values differ (as `_same` decides)
     .. RETURNING; the caller writes the revisions. Same semantics as `_upsert_plain`."""
     table = connection.ops.quote_name(PriceBar._meta.db_table)
     fields = ", ".join(PRICE_FIELDS)
+    incoming = ", ".join(f"NULLIF({f}, 'NaN')" for f in PRICE_FIELDS)
     differs = " OR ".join(f"NOT ({_sql_same(f'{table}.{f}', f'EXCLUDED.{f}')})" for f in PRICE_FIELDS)
     sql = (
         f"WITH old AS (SELECT t.ord, p.session, {', '.join(f'p.{f}' for f in PRICE_FIELDS)}, p.source "
         f"FROM {_COPY_TABLE} t JOIN {table} p ON p.instrument_id = %s AND p.session = t.session), "
         f"up AS (INSERT INTO {table} (instrument_id, session, {fields}, source, fetched_at) "
-        f"SELECT %s, session, {fields}, %s, %s FROM {_COPY_TABLE} "
-        f"ON CONFLICT (instrument_id, session) DO UPDATE SET "
+        f"SELECT %s, session, {incoming}, %s, %s "
+        f"FROM {_COPY_TABLE} ON CONFLICT (instrument_id, session) DO UPDATE SET "
         + ", ".join(f"{f} = EXCLUDED.{f}" for f in (*PRICE_FIELDS, "source", "fetched_at"))
         + f" WHERE {differs} RETURNING session), "
         "stats AS (SELECT count(*) AS n, min(session) AS first FROM up) "
         f"SELECT s.n, s.first, r.ord, {', '.join(f'r.{f}' for f in PRICE_FIELDS)}, r.source "
         "FROM stats s LEFT JOIN (SELECT old.* FROM up JOIN old USING (session)) r ON TRUE ORDER BY r.ord"
     )
+    data = _copy_binary(sessions, bars)
     with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor
+        # Kept for the connection, emptied at each commit (and here, for a second batch in one
+        # transaction).
         raw.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {_COPY_TABLE} (ord int, session date, open float8, "
-            "high float8, low float8, close float8, volume float8) ON COMMIT DELETE ROWS"
+            "high float8, low float8, close float8, volume float8) ON COMMIT DELETE ROWS; "
+            f"TRUNCATE {_COPY_TABLE}"
         )
-        raw.execute(f"TRUNCATE {_COPY_TABLE}")
-        with raw.copy(f"COPY {_COPY_TABLE} (ord, session, {fields}) FROM STDIN") as copy:
-            for k, (day, row) in enumerate(zip(sessions, values, strict=True)):
-                copy.write_row((k, day, *row))
+        with raw.copy(f"COPY {_COPY_TABLE} (ord, session, {fields}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(data)
         raw.execute(sql, (instrument.pk, instrument.pk, source, fetched_at))
         rows = raw.fetchall()
     written, first = rows[0][0], rows[0][1]
-    revised = [(row[2], tuple(row[3:])) for row in rows if row[2] is not None]
+    revised = [(row[2], tuple(row[3:]), _new_values(bars, row[2])) for row in rows if row[2] is not None]
     return revised, first, written
 
 
@@ -324,7 +362,7 @@ def store_splits(instrument: Instrument, splits: pd.DataFrame, *, source: str) -
     changed: list[date] = []
     existing = dict(Split.objects.filter(instrument=instrument).values_list("ex_date", "ratio"))
     for ts, ratio in splits["ratio"].items() if not splits.empty else []:
-        day = ts.date()
+        day = cast(pd.Timestamp, ts).date()  # the index is the ex-dates
         if day in existing and _same(existing[day], float(ratio)):
             continue
         Split.objects.update_or_create(
@@ -509,9 +547,9 @@ def fetch_with_fallback(
             end=end,
         )
         try:
-            bars = guarded_call(provider.name, lambda p=provider: p.fetch_daily_bars(ref, start, end))
+            bars = guarded_call(provider.name, functools.partial(provider.fetch_daily_bars, ref, start, end))
             bars = validate_bars(bars, source=provider.name, symbol=instrument.symbol)
-            splits = guarded_call(provider.name, lambda p=provider: p.fetch_splits(ref, start, end))
+            splits = guarded_call(provider.name, functools.partial(provider.fetch_splits, ref, start, end))
         except ProviderError as exc:
             open_circuit = isinstance(exc, CircuitOpen)
             entry_log.outcome = FetchOutcome.CIRCUIT_OPEN if open_circuit else FetchOutcome.FAILED

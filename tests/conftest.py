@@ -62,7 +62,7 @@ def hsi_with_prices(hsi):
 def seed_forecast(hsi):
     """Alvin Ngan's HSI 23,200 call from the China Daily HK article of 2025-02-14 (date only),
     recorded through the one way in, by the operator (published)."""
-    from forecasts.recording import ForecastInput, SourceInput, record_forecast
+    from forecasts.services.recording import ForecastInput, SourceInput, record_forecast
 
     return record_forecast(
         SourceInput(

@@ -164,8 +164,11 @@ class Tally:
     misses: list = field(default_factory=list)
 
 
-def score_article(article: Article, tally: Tally, keep_misses: bool) -> None:
-    cands = extract_forecasts(article.body, published=article.published)
+def score_article(article: Article, tally: Tally, keep_misses: bool, extractor=None) -> None:
+    if extractor is None:
+        cands = extract_forecasts(article.body, published=article.published)
+    else:
+        cands = extractor(article)
     numeric_c = [c for c in cands if c.kind in NUMERIC and c.target is not None]
     exp = [e for e in article.expected if is_numeric_expected(e)]
     tracked = [e for e in exp if not str(e["instrument"]).startswith("OTHER:")]
@@ -340,11 +343,173 @@ def report(part: str, articles: list[Article], misses: bool, out=sys.stdout) -> 
     return results
 
 
+# ------------------------------------------------------------------- the candidate model (dev only)
+#
+# `--train` fits the "forecast or not" model on the development part and writes
+# forecasts/extraction_model.json; `--cv` measures it honestly: 5 folds by article, trained on four
+# fifths of dev and scored on the held-out fifth, against the rules alone on the same articles.
+# Needs scikit-learn (a dev dependency); the extractor itself only reads the JSON weights.
+
+SEED = 12
+FOLDS = 5
+MODEL_C = 0.3
+MODEL_THRESHOLD = 0.5
+MODEL_EXTRA_THRESHOLD = 0.7  # claims in sentences the rules skip (no forecast word / no speaker)
+MODEL_FILE = Path(__file__).resolve().parent.parent / "forecasts" / "extraction_model.json"
+
+
+def candidate_rows(article: Article, rules_only: bool = True) -> list[tuple[list[str], int]]:
+    """The permissive extractor's numeric candidates with their features and a label: 1 when the
+    candidate is matched (one-to-one, as in score_article) to an annotated forecast; candidates that
+    only match an "OTHER:" forecast are left out."""
+    from forecasts import extraction
+
+    collected: list = []
+    extraction._extract(article.body, article.published, None, extraction._PERMISSIVE, collected)
+    exp = [e for e in article.expected if is_numeric_expected(e)]
+    tracked = [e for e in exp if not str(e["instrument"]).startswith("OTHER:")]
+    other = [e for e in exp if str(e["instrument"]).startswith("OTHER:")]
+    pairs = []
+    for i, e in enumerate(tracked):
+        for j, (c, _) in enumerate(collected):
+            if c.instrument == e["instrument"] and close(e["target"], c.target):
+                pairs.append((-speaker_right(e, c), abs(c.target - e["target"]), j, i))
+    pairs.sort()
+    used_e: set[int] = set()
+    positive: set[int] = set()
+    for _, _, j, i in pairs:
+        if i in used_e or j in positive:
+            continue
+        used_e.add(i)
+        positive.add(j)
+    rows = []
+    for j, (c, feats) in enumerate(collected):
+        if j not in positive and any(close(e["target"], c.target) for e in other):
+            continue
+        if rules_only and ("rules_skip=True" in feats or "filtered=True" in feats):
+            continue
+        rows.append((feats, int(j in positive)))
+    return rows
+
+
+def fit_scorer(
+    rows: list[tuple[list[str], int]],
+    c_value: float = MODEL_C,
+    threshold: float = MODEL_THRESHOLD,
+    extra: float = MODEL_EXTRA_THRESHOLD,
+):
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from forecasts.extraction import _Scorer
+
+    vec = DictVectorizer()
+    x = vec.fit_transform([dict.fromkeys(f, 1) for f, _ in rows])
+    y = [label for _, label in rows]
+    clf = LogisticRegression(C=c_value, max_iter=2000, random_state=SEED)
+    clf.fit(x, y)
+    weights = {
+        name: round(float(w), 4)
+        for name, w in zip(vec.get_feature_names_out(), clf.coef_[0], strict=True)
+        if abs(w) >= 1e-4
+    }
+    return _Scorer(weights, round(float(clf.intercept_[0]), 4), threshold, extra)
+
+
+def folds(articles: list[Article]) -> list[list[Article]]:
+    import random
+
+    order = sorted(articles, key=lambda a: a.name)
+    random.Random(SEED).shuffle(order)
+    return [order[k::FOLDS] for k in range(FOLDS)]
+
+
+def _figures(tallies: dict[str, Tally]) -> str:
+    cells = []
+    for g in ("en", "zh"):
+        t = tallies[g]
+        cells.append(
+            f"{g}: recall {_pct(t.found, t.expected).strip()} precision "
+            f"{_pct(t.correct_suggestions, t.suggested).strip()} fully {_pct(t.fully, t.expected).strip()} "
+            f"speaker {_pct(t.speaker, t.found).strip()}"
+        )
+    return " | ".join(cells)
+
+
+def cross_validate(articles: list[Article], grid: bool = False) -> None:
+    from forecasts import extraction
+
+    rows = {a.name: candidate_rows(a) for a in articles}
+    wide = {a.name: candidate_rows(a, rules_only=False) for a in articles}
+    parts = folds(articles)
+    settings = [(MODEL_C, MODEL_THRESHOLD, MODEL_EXTRA_THRESHOLD)]
+    if grid:
+        settings = [(c, t, x) for c in (0.3, 1.0) for t in (0.4, 0.5) for x in (t, 0.7, 1.01)]
+    rules = {"en": Tally(), "zh": Tally()}
+    for a in articles:
+        score_article(
+            a,
+            rules[lang_group(a)],
+            False,
+            lambda art: extraction._extract(art.body, art.published, None, None),
+        )
+    print(f"rules alone (dev, all {len(articles)} articles): {_figures(rules)}")
+    for c_value, threshold, extra in settings:
+        tallies = {"en": Tally(), "zh": Tally()}
+        for held in parts:
+            source = rows if extra > 1 else wide
+            train = [r for a in articles if a not in held for r in source[a.name]]
+            scorer = fit_scorer(train, c_value, threshold, extra)
+            for a in held:
+                score_article(
+                    a,
+                    tallies[lang_group(a)],
+                    False,
+                    lambda art, s=scorer: extraction._extract(art.body, art.published, None, s),
+                )
+        print(
+            f"model C={c_value} threshold={threshold}/{extra}, {FOLDS}-fold CV by article: "
+            f"{_figures(tallies)}"
+        )
+
+
+def train(articles: list[Article]) -> None:
+    import sklearn
+
+    rows = [r for a in articles for r in candidate_rows(a, rules_only=MODEL_EXTRA_THRESHOLD > 1)]
+    scorer = fit_scorer(rows)
+    data = {
+        "about": "forecast-or-not model over numeric candidates; rebuilt by `make train-extraction` "
+        "(tests/extraction_eval.py --train) from the development part only",
+        "trained_on": f"dev: {len(articles)} articles, {len(rows)} candidates, "
+        f"{sum(y for _, y in rows)} positive",
+        "sklearn": sklearn.__version__,
+        "C": MODEL_C,
+        "seed": SEED,
+        "threshold": scorer.threshold,
+        "extra_threshold": scorer.extra_threshold,
+        "bias": scorer.bias,
+        "weights": dict(sorted(scorer.weights.items())),
+    }
+    MODEL_FILE.write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    print(f"wrote {MODEL_FILE.name}: {len(scorer.weights)} weights, {data['trained_on']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["dev", "test", "all"], default="all")
     parser.add_argument("--misses", action="store_true", help="dev only: list misses and wrong suggestions")
+    parser.add_argument("--train", action="store_true", help="fit the candidate model on dev and write it")
+    parser.add_argument("--cv", action="store_true", help="5-fold cross-validation of the model on dev")
+    parser.add_argument("--grid", action="store_true", help="with --cv: try a few C / threshold settings")
     args = parser.parse_args(argv)
+    if args.train or args.cv:
+        dev = load("dev")  # the model never sees the test part
+        if args.cv:
+            cross_validate(dev, args.grid)
+        if args.train:
+            train(dev)
+        return 0
     parts = ["dev", "test"] if args.part == "all" else [args.part]
     for part in parts:
         report(part, load(part), args.misses)

@@ -1,4 +1,4 @@
-"""forecasts.bulk.score_many agrees with the pure scorer, field by field (no database).
+"""forecasts.scoring.bulk.score_many agrees with the pure scorer, field by field (no database).
 
 Hypothesis draws bar series with gaps, NaN values and stray non-session rows, claims of every kind and
 basis, made_at / deadline / as_of anywhere (intraday, exactly at an open or a close, before the claim was
@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forecasts.bulk import Other, score_many
 from forecasts.scoring import Basis, Claim, Kind, ScoreResult, Split, Status, score
+from forecasts.scoring.bulk import Other, score_many
 from marketdata.calendars import get_calendar
 
 DATA = Path(__file__).resolve().parent.parent / "marketdata" / "data"

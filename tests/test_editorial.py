@@ -124,7 +124,7 @@ def test_same_person_same_firm_is_matched():
 
 
 def test_source_published_mismatch_is_an_error():
-    from forecasts.recording import ForecastInput, RecordingRefused, SourceInput, record_source
+    from forecasts.services.recording import ForecastInput, RecordingRefused, SourceInput, record_source
 
     source = SourceFactory()
     with pytest.raises(RecordingRefused, match="already recorded"):

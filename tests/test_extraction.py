@@ -803,3 +803,56 @@ def test_candidates_explain_themselves():
     assert c.superseded_target == 6100 and c.confidence >= 0.7
     qualitative = one("Jane Smith of Acme Securities said gold is headed for record highs.")
     assert qualitative.kind == "manual" and qualitative.confidence < 0.7
+
+
+# ------------------------------------------------------------------ the candidate model (issue 12, round 2)
+
+
+def test_the_candidate_model_ships_and_loads_offline():
+    from forecasts import extraction
+
+    model = extraction._model()
+    assert model is not None, "forecasts/extraction_model.json is missing (make train-extraction)"
+    assert model.weights and 0 < model.threshold <= 1
+
+
+def test_the_model_keeps_plain_forecasts_on_invented_sentences():
+    from forecasts import extraction
+
+    model = extraction._model()
+    for text, target in [
+        (
+            "Jane Doe, chief strategist at Acme Securities, expects the Hang Seng Index to reach 28,000 "
+            "by year end.",
+            28000,
+        ),
+        (
+            "Acme Securities raised its year-end target for the S&P 500 to 7,000 from 6,500, "
+            "strategist John Roe said.",
+            7000,
+        ),
+    ]:
+        found = extraction._extract(text, date(2025, 3, 1), None, model)
+        assert [c.target for c in found] == [target]
+        _check_offsets(text, found)
+
+
+def test_the_model_drops_a_past_record_offered_as_a_level_to_retest():
+    from forecasts import extraction
+
+    text = (
+        "Acme Bank said gold's all-time high of $4,100 could be tested again, "
+        "while its earnings estimate was $12."
+    )
+    assert [c.target for c in extraction._extract(text, date(2025, 3, 1), None, None)] == [4100]  # the rules
+    assert extraction._extract(text, date(2025, 3, 1), None, extraction._model()) == []
+
+
+def test_claims_only_the_model_reads_are_never_pre_ticked():
+    from forecasts import extraction
+
+    text = "Hang Seng Index: Acme Securities 28,000."  # no forecast word: the rules skip it
+    collected: list = []
+    extraction._extract(text, None, None, extraction._PERMISSIVE, collected)
+    assert all(c.confidence <= 0.5 for c, _ in collected)
+    assert all("rules_skip=True" in f for _, f in collected)

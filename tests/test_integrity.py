@@ -97,7 +97,7 @@ def test_roles_exist_with_their_permissions(reviewer, django_user_model):
 
 
 def test_possible_duplicates():
-    from forecasts.recording import possible_duplicates
+    from forecasts.services.recording import possible_duplicates
 
     inst = InstrumentFactory()
     person = StrategistFactory()

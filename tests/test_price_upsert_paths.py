@@ -142,3 +142,13 @@ def test_the_copy_path_twice_in_one_transaction_and_its_errors(postgres_only, mo
     with pytest.raises(IntegrityError), transaction.atomic():
         services.upsert_price_bars(a, bad, source="y")
     assert not PriceBar.objects.filter(instrument=a, source="y").exists()
+
+
+def test_both_paths_read_a_tz_aware_index_as_its_local_dates(postgres_only, monkeypatch) -> None:
+    bars = frame(600)
+    bars.index = (bars.index + pd.Timedelta(hours=16)).tz_localize("America/New_York")  # 16:00 local
+    steps = [(bars, "tz", T0)]
+    plain_results, plain_rows = run(monkeypatch, "plain", steps)
+    copy_results, copy_rows = run(monkeypatch, "copy", steps)
+    assert (copy_results, copy_rows) == (plain_results, plain_rows)
+    assert plain_rows[0][0][0] == bars.index[0].date()

@@ -140,7 +140,7 @@ def test_pages_and_api_serve_while_the_redis_cache_is_down(client, seed_forecast
 
 
 def test_scoring_enqueue_survives_a_dead_broker(caplog):
-    from forecasts.queueing import scoring_enqueue as enqueue_scoring
+    from forecasts.services.queueing import scoring_enqueue as enqueue_scoring
     from forecasts.tasks import score_forecasts
 
     app = score_forecasts.app

@@ -1,4 +1,4 @@
-"""One way in: every door records through forecasts.recording, so every rule holds on every door.
+"""One way in: every door records through forecasts.services.recording, so every rule holds on every door.
 
 The doors: the admin add form, the editor's desk, the CSV import as a command and in the admin, and the
 API. Each test below is a table of door x rule: the same row, sent through each door, is stored whole or
@@ -27,7 +27,7 @@ from knox.models import AuthToken
 
 from forecasts import services
 from forecasts.models import Forecast, ForecastEvent, LedgerEntry, Source
-from forecasts.recording import ForecastInput, SourceInput, record_source
+from forecasts.services.recording import ForecastInput, SourceInput, record_source
 
 pytestmark = pytest.mark.django_db
 
@@ -383,7 +383,7 @@ def test_a_reviewer_confirms_an_implausible_target_with_a_reason(reviewer, edito
         confirm_implausible=True, confirm_reason="The article really says 500,000 (a misprint we keep).",
     )  # fmt: skip
     source = SourceInput(url="https://paper.example/x", publication="P", published="2025-02-14")
-    from forecasts.recording import RecordingRefused
+    from forecasts.services.recording import RecordingRefused
 
     with pytest.raises(RecordingRefused) as refused:
         record_source(source, [item], actor=editor)

@@ -331,7 +331,7 @@ class RawNumberField(serializers.Field):
 
 class ForecastInputSerializer(serializers.Serializer):
     """One quoted forecast of a source, in the CSV import's terms. Only the shape is checked here:
-    the rules are forecasts.recording's, the same on every door."""
+    the rules are forecasts.services.recording's, the same on every door."""
 
     strategist = serializers.CharField(trim_whitespace=False, help_text="Name (or alias); created if new.")
     firm = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False, default="")

@@ -259,9 +259,10 @@ class SourceViewSet(ApiView, mixins.CreateModelMixin, viewsets.ReadOnlyModelView
 
     @extend_schema(
         summary="Record a source with its forecasts (editors and reviewers)",
-        description="Through forecasts.recording.record_source, the one way in shared with the admin, the "
-        "desk and the CSV import: the same rules, roles and history. All or nothing: if any forecast is "
-        "refused nothing is written, and every error is named by its field, e.g. `forecasts.1.target`. "
+        description="Through forecasts.services.recording.record_source, the one way in shared with the "
+        "admin, the desk and the CSV import: the same rules, roles and history. All or nothing: if any "
+        "forecast is refused nothing is written, and every error is named by its field, e.g. "
+        "`forecasts.1.target`. "
         "A forecast is its claim (strategist, instrument, kind, targets, basis, deadline): two claims "
         "quoted in one sentence are two forecasts, and the same claim sent again is returned with "
         "`created: false` (200 when nothing was new). An editor's forecasts are drafts until a reviewer "

@@ -1,7 +1,7 @@
 """The editors' API writes: request data (shaped by serializers) in, the services out.
 
-Nothing here decides a rule. Recording goes through forecasts.recording.record_source (the same rules,
-roles, identity and duplicate flags as the admin, the desk and the CSV import); corrections and voids
+Nothing here decides a rule. Recording goes through forecasts.services.recording.record_source (the same
+rules, roles, identity and duplicate flags as the admin, the desk and the CSV import); corrections and voids
 through forecasts.services, which check the role. This module only translates: names to records,
 and the services' refusals to the API's error shape (`forecasts.<i>.<field>`, 403 for a role).
 """
@@ -11,10 +11,11 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import ValidationError
 
-from forecasts import recording, services
+from forecasts import services
 from forecasts.api.errors import django_errors
 from forecasts.models import Forecast
-from forecasts.recording import ForecastInput, RecordingRefused, RecordingResult, SourceInput
+from forecasts.services import recording
+from forecasts.services.recording import ForecastInput, RecordingRefused, RecordingResult, SourceInput
 
 
 def source_record(data: dict, *, actor) -> RecordingResult:

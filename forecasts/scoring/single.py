@@ -1,4 +1,4 @@
-"""Score a forecast against daily price bars: hit, miss, pending or void (SCORING.md v1).
+"""Score one forecast against daily price bars: hit, miss, pending or void (SCORING.md v1).
 
 Pure module: no Django, no I/O, no clock. ``score()`` is a function of its arguments only, so rescoring
 with the same bars and the same ``as_of`` always gives the same result, and scoring "as of" a past
@@ -17,301 +17,52 @@ Prices are raw (as quoted at the time); splits are passed separately and applied
 
 from __future__ import annotations
 
-import calendar as _pycalendar
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
-from enum import StrEnum
-from typing import Any, Protocol, TypeGuard
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-SCORER_VERSION = "1.0.0"
-
-#: Horizon applied when a forecast states no deadline (SCORING §2).
-DEFAULT_HORIZON_MONTHS = 12
-#: A needed bar still missing once this many sessions after the last window session are complete -> void.
-VOID_AFTER_SESSIONS = 10
-#: Volatility history: up to this many closes ending at the baseline (so up to one fewer returns).
-VOLATILITY_CLOSES = 253
-#: Fewer log returns than this -> difficulty unknown.
-MIN_RETURNS = 60
-#: Broadie-Glasserman-Kou continuity correction for daily (discrete) monitoring: beta = -zeta(1/2)/sqrt(2*pi).
-BGK_BETA = 0.5826
-
-_EPSILON = timedelta(microseconds=1)
-#: How many bars before the baseline we look at to find the volatility closes (non-session / NaN bars
-#: are skipped, so a bit more than VOLATILITY_CLOSES).
-_HISTORY_SCAN = 2 * VOLATILITY_CLOSES
-
-
-class Kind(StrEnum):
-    REACH = "reach"
-    CLOSE_ABOVE = "close_above"
-    CLOSE_BELOW = "close_below"
-    RANGE = "range"
-    DIRECTION_UP = "direction_up"
-    DIRECTION_DOWN = "direction_down"
-    MOVE_PCT = "move_pct"
-    OUTPERFORM = "outperform"
-    MANUAL = "manual"
-
-
-class Basis(StrEnum):
-    CLOSE = "close"
-    INTRADAY = "intraday"
-
-
-class Status(StrEnum):
-    PENDING = "pending"
-    HIT = "hit"
-    MISS = "miss"
-    VOID = "void"
-
-
-_TOUCH_KINDS = frozenset({Kind.REACH, Kind.MOVE_PCT})
-_LAST_SESSION_KINDS = frozenset(
-    {Kind.CLOSE_ABOVE, Kind.CLOSE_BELOW, Kind.RANGE, Kind.DIRECTION_UP, Kind.DIRECTION_DOWN}
+from forecasts.scoring.difficulty import log_return_sigma, random_walk_probability
+from forecasts.scoring.rules import (
+    COIN_FLIP_KINDS,
+    DEFAULT_HORIZON_MONTHS,
+    HISTORY_SCAN,
+    LAST_SESSION_KINDS,
+    TOUCH_KINDS,
+    VOID_AFTER_SESSIONS,
+    VOLATILITY_CLOSES,
+    Basis,
+    Claim,
+    Kind,
+    ScoreResult,
+    SessionCalendar,
+    Split,
+    Status,
+    as_dates,
+    as_day,
+    automatic_void,
+    boldness_of,
+    default_deadline,
+    judge_last_close,
+    note_awaiting,
+    note_benchmark_no_session,
+    note_last_close,
+    note_last_session_pending,
+    note_manual,
+    note_never_touched,
+    note_no_session,
+    note_not_yet_made,
+    note_touch_pending,
+    note_touched,
+    skill_of,
+    touch_level,
 )
-_COIN_FLIP_KINDS = frozenset({Kind.DIRECTION_UP, Kind.DIRECTION_DOWN, Kind.OUTPERFORM})
 
-
-class SessionCalendar(Protocol):
-    """What the scorer needs from a trading calendar (``marketdata.calendars.TradingCalendar`` fits)."""
-
-    @property
-    def tz(self) -> tzinfo: ...
-
-    def sessions_array(self, start: date, end: date) -> np.ndarray:
-        """Sessions from start to end inclusive, ascending, as ``datetime64[D]``."""
-        ...
-
-    def session_close(self, d: date) -> datetime: ...
-
-    def last_session_closed_at_or_before(self, instant: datetime) -> date | None: ...
-
-    def first_session_opening_at_or_after(self, instant: datetime) -> date | None: ...
-
-    def last_session_on_or_before(self, d: date) -> date | None: ...
-
-    def sessions_after(self, d: date, n: int) -> date: ...
-
-
-def _finite(x: float | None) -> TypeGuard[float]:
-    return x is not None and math.isfinite(x)
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """A forecast's scorable content.
-
-    ``target``: the price T (reach, close_above, close_below), the lower bound L (range), or the move X in
-    percent (move_pct, e.g. 10 or -10). ``target_upper``: U (range only). Both are nominal prices as quoted
-    at ``made_at``. Ignored by direction_*, outperform and manual.
-    ``made_at``: aware instant the forecast became public. A date-only publication must be converted by the
-    caller to midnight at the END of that day in the exchange time zone (next day 00:00 local).
-    ``deadline``: inclusive date in the exchange's time zone; None -> default horizon.
-    """
-
-    kind: Kind
-    made_at: datetime
-    target: float | None = None
-    target_upper: float | None = None
-    basis: Basis = Basis.CLOSE
-    deadline: date | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", Kind(self.kind))
-        object.__setattr__(self, "basis", Basis(self.basis))
-        if self.made_at.tzinfo is None or self.made_at.utcoffset() is None:
-            raise ValueError("made_at must be a timezone-aware datetime")
-        for name in ("target", "target_upper"):
-            value = getattr(self, name)
-            if value is not None:
-                object.__setattr__(self, name, float(value))
-        if isinstance(self.deadline, datetime):
-            raise TypeError("deadline must be a date, not a datetime")
-        k = self.kind
-        if k in (Kind.REACH, Kind.CLOSE_ABOVE, Kind.CLOSE_BELOW):
-            if not _finite(self.target) or self.target <= 0:
-                raise ValueError(f"{k} needs a positive target price, got {self.target!r}")
-        elif k is Kind.RANGE:
-            if not (_finite(self.target) and _finite(self.target_upper)):
-                raise ValueError("range needs target (lower bound) and target_upper (upper bound)")
-            if not 0 < self.target <= self.target_upper:
-                raise ValueError(
-                    f"range needs 0 < lower <= upper, got {self.target!r}..{self.target_upper!r}"
-                )
-        elif k is Kind.MOVE_PCT and (not _finite(self.target) or self.target == 0 or self.target <= -100):
-            raise ValueError(f"move_pct needs a non-zero percentage above -100, got {self.target!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class Split:
-    """A stock split: from ``ex_date`` on, one old share is ``ratio`` new shares (10.0 = 10-for-1;
-    a 1-for-10 reverse split is 0.1)."""
-
-    ex_date: date
-    ratio: float
-
-    def __post_init__(self) -> None:
-        if not _finite(self.ratio) or self.ratio <= 0:
-            raise ValueError(f"split ratio must be a positive number, got {self.ratio!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreResult:
-    """Outcome of scoring one claim as of one instant. Prices are raw unless stated."""
-
-    status: Status
-    note: str
-    #: the deciding session (hit: first session meeting the target; others: the last window session)
-    resolved_on: date | None = None
-    #: the price the rule looked at on ``resolved_on``: the close, or the high / low for intraday reach;
-    #: for outperform, A's close.
-    resolution_price: float | None = None
-    baseline: float | None = None
-    baseline_date: date | None = None
-    first_session: date | None = None
-    #: last window session (the last session on or before the deadline)
-    last_session: date | None = None
-    #: effective deadline (stated or defaulted)
-    deadline: date | None = None
-    deadline_defaulted: bool = False
-    #: number of sessions in the whole window, future ones included
-    sessions_in_window: int = 0
-    difficulty: float | None = None
-    skill: float | None = None
-    boldness: float | None = None
-    awaiting_data: bool = False
-    missing_sessions: tuple[date, ...] = ()
-    #: reach/move_pct/close_*: the target price in made_at prices (move_pct: baseline * (1 + X/100))
-    target_price: float | None = None
-    #: reach/move_pct: "up" (at or above) or "down" (at or below)
-    direction: str | None = None
-    #: split-adjusted return from the baseline to the last window session's close, when both are known
-    window_return: float | None = None
-    #: outperform only: the same for instrument B
-    other_return: float | None = None
-    sigma: float | None = None
-    #: an automatic void: the session from which it holds (the VOID_AFTER_SESSIONS-th session after the
-    #: last window session for missing bars; the last trading day for an instrument that stopped), so a
-    #: point-in-time view shows it from then, as a hit is dated by ``resolved_on``
-    void_effective_on: date | None = None
-    scorer_version: str = field(default=SCORER_VERSION)
-
-
-# --------------------------------------------------------------------------------------------- maths
-
-
-def normal_cdf(x: float) -> float:
-    """Standard normal CDF, Phi(x)."""
-    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
-
-
-def log_return_sigma(closes: Sequence[float] | np.ndarray) -> tuple[float | None, int]:
-    """Sample standard deviation (ddof=1) of log returns between consecutive closes.
-
-    ``closes``: available, split-adjusted closes in date order (the last ``VOLATILITY_CLOSES`` are used).
-    Returns (sigma or None, number of returns); sigma is None with fewer than ``MIN_RETURNS`` returns.
-    """
-    arr = np.asarray(closes, dtype=float)[-VOLATILITY_CLOSES:]
-    if len(arr) < 2:
-        return None, 0
-    returns = np.diff(np.log(arr))
-    if len(returns) < MIN_RETURNS:
-        return None, len(returns)
-    return float(np.std(returns, ddof=1)), len(returns)
-
-
-def random_walk_probability(
-    kind: Kind,
-    basis: Basis,
-    *,
-    baseline: float,
-    sigma: float | None,
-    sessions: int,
-    target: float | None = None,
-    target_upper: float | None = None,
-) -> float | None:
-    """Difficulty p (SCORING §4): the chance a driftless log random walk makes the claim come true.
-
-    ``target``/``target_upper`` are prices in made_at terms (for move_pct pass the derived T).
-    ``sessions``: number of sessions in the whole window. None when p is unknown (manual, no sigma,
-    degenerate zero volatility).
-    """
-    if kind in _COIN_FLIP_KINDS:
-        return 0.5
-    if kind is Kind.MANUAL or sigma is None or sigma <= 0 or sessions <= 0 or not baseline > 0:
-        return None
-    s = sigma * math.sqrt(sessions)
-    if kind in _TOUCH_KINDS:
-        assert target is not None  # the touch and close kinds always have a target price
-        b = abs(math.log(target / baseline))
-        if basis is Basis.CLOSE:
-            b += BGK_BETA * sigma
-        return min(1.0, 2.0 * (1.0 - normal_cdf(b / s)))
-    if kind is Kind.CLOSE_ABOVE:
-        assert target is not None
-        return 1.0 - normal_cdf(math.log(target / baseline) / s)
-    if kind is Kind.CLOSE_BELOW:
-        assert target is not None
-        return normal_cdf(math.log(target / baseline) / s)
-    if kind is Kind.RANGE:
-        assert target is not None and target_upper is not None
-        return normal_cdf(math.log(target_upper / baseline) / s) - normal_cdf(math.log(target / baseline) / s)
-    raise ValueError(f"no difficulty rule for {kind}")
-
-
-# ------------------------------------------------------------------------------------------ calendar
-
-
-def add_months(d: date, months: int) -> date:
-    """Same day ``months`` later, clamped to the month's last day (2024-02-29 + 12 -> 2025-02-28)."""
-    total = d.year * 12 + (d.month - 1) + months
-    year, month = divmod(total, 12)
-    month += 1
-    return date(year, month, min(d.day, _pycalendar.monthrange(year, month)[1]))
-
-
-def made_on(made_at: datetime, tz: tzinfo) -> date:
-    """The local date the forecast was made. Midnight counts as the end of the previous day (the
-    date-only convention), so 2025-02-15 00:00 HKT is made on 2025-02-14."""
-    return (made_at - _EPSILON).astimezone(tz).date()
-
-
-def default_deadline(made_at: datetime, tz: tzinfo, months: int = DEFAULT_HORIZON_MONTHS) -> date:
-    """Deadline for a forecast with none stated: the same calendar date ``months`` after the day it was
-    made (exchange-local; Feb 29 -> Feb 28)."""
-    return add_months(made_on(made_at, tz), months)
-
-
-# ------------------------------------------------------------------------------------------- helpers
-
-
-def _fmt(x: float) -> str:
-    """23200 -> '23,200'; 23477.92 -> '23,477.92'; 0.012345 -> '0.012345'."""
-    if x == int(x) and abs(x) < 1e15:
-        return f"{int(x):,}"
-    if abs(x) >= 1:
-        return f"{x:,.2f}"
-    return f"{x:.6g}"
-
-
-def _dates(days: np.ndarray) -> tuple[date, ...]:
-    return tuple(np.asarray(days, dtype="datetime64[D]").astype(object).tolist())
-
-
-def _day(d: np.datetime64) -> date:
-    day: date = d.astype("datetime64[D]").astype(object)
-    return day
-
-
-def _list_dates(days: Sequence[date], limit: int = 3) -> str:
-    shown = ", ".join(d.isoformat() for d in days[:limit])
-    return shown + (f" and {len(days) - limit} more" if len(days) > limit else "")
+__all__ = ["score"]
 
 
 class _Bars:
@@ -372,12 +123,12 @@ class _Bars:
         """Up to VOLATILITY_CLOSES available closes of sessions on or before ``through``, adjusted so
         that splits are not returns (closes before an ex_date are divided by its ratio)."""
         end = int(np.searchsorted(self.dates, np.datetime64(through, "D").astype(self.dates.dtype), "right"))
-        start = max(0, end - _HISTORY_SCAN)
+        start = max(0, end - HISTORY_SCAN)
         dates = self.dates[start:end].astype("datetime64[D]")
         closes: np.ndarray = self.close[start:end]
         if len(dates) == 0:
             return closes
-        sessions = calendar.sessions_array(_day(dates[0]), through)
+        sessions = calendar.sessions_array(as_day(dates[0]), through)
         keep = ~np.isnan(closes) & np.isin(dates, sessions)
         dates, closes = dates[keep][-VOLATILITY_CLOSES:], closes[keep][-VOLATILITY_CLOSES:].copy()
         for split in splits:
@@ -405,12 +156,12 @@ class _Frame:
 
     @property
     def first(self) -> date | None:
-        return _day(self.window[0]) if len(self.window) else None
+        return as_day(self.window[0]) if len(self.window) else None
 
     @property
     def last(self) -> date:
         """The last window session. Only on a non-empty window: score() voids an empty one first."""
-        return _day(self.window[-1])
+        return as_day(self.window[-1])
 
     @property
     def is_complete(self) -> bool:
@@ -466,10 +217,6 @@ class _Decision:
     missing: tuple[date, ...] = ()
 
 
-def _split_note(cum: float, nominal: float) -> str:
-    return f" (split-adjusted from {_fmt(nominal)})" if cum != 1.0 else ""
-
-
 def _decide_touch(frame: _Frame, target: float, up: bool, basis: Basis) -> _Decision:
     """reach / move_pct: hit at the first window session meeting T, deciding only on the contiguous
     prefix of complete sessions that have the data the rule needs."""
@@ -491,78 +238,44 @@ def _decide_touch(frame: _Frame, target: float, up: bool, basis: Basis) -> _Deci
     what = "closed at" if basis is Basis.CLOSE else ("high" if up else "low")
 
     if hit_at < unknown_at:
-        d = _day(days[hit_at])
+        d = as_day(days[hit_at])
         use_probe = bool(probe_meets[hit_at])
         price = float(probe[hit_at] if use_probe else close[hit_at])
         label = what if use_probe else "closed at"
         return _Decision(
             Status.HIT,
-            f"{label} {_fmt(price)} {side} {_fmt(float(thresholds[hit_at]))}"
-            f"{_split_note(float(frame.cum[hit_at]), target)} on {d.isoformat()}",
+            note_touched(label, price, side, float(thresholds[hit_at]), float(frame.cum[hit_at]), target, d),
             d,
             price,
         )
     if unknown_at < c:
-        missing = _dates(days[:hit_at][~known[:hit_at]])
-        return _Decision(Status.PENDING, f"awaiting data: no bar for {_list_dates(missing)}", missing=missing)
-    level = f"{'at or above' if up else 'at or below'} {_fmt(target)}"
+        missing = as_dates(days[:hit_at][~known[:hit_at]])
+        return _Decision(Status.PENDING, note_awaiting(missing), missing=missing)
+    level = touch_level(up, target)
     if c and c == len(frame.window):
         adjusted = np.where(np.isnan(probe), close, probe) * frame.cum[:c]
         best = int(np.nanargmax(adjusted) if up else np.nanargmin(adjusted))
         word = "close" if basis is Basis.CLOSE else ("high" if up else "low")
-        last = _day(days[-1])
+        last = as_day(days[-1])
         price = float(probe[-1]) if not math.isnan(probe[-1]) else float(close[-1])
         return _Decision(
             Status.MISS,
-            f"never {'closed' if basis is Basis.CLOSE else 'traded'} {level} in {c} sessions to "
-            f"{last.isoformat()}; best {word} {_fmt(float(adjusted[best]))} "
-            f"on {_day(days[best]).isoformat()}",
+            note_never_touched(basis, level, c, last, word, float(adjusted[best]), as_day(days[best])),
             last,
             price,
         )
-    return _Decision(Status.PENDING, f"pending: not {level} in {c} of {len(frame.window)} window sessions")
+    return _Decision(Status.PENDING, note_touch_pending(level, c, len(frame.window)))
 
 
 def _last_close(frame: _Frame) -> tuple[float | None, _Decision | None]:
     """Close of the last window session, or a pending decision if it is not complete / missing."""
     n = len(frame.window)
     if frame.complete < n:
-        return None, _Decision(
-            Status.PENDING,
-            f"pending: decided at the close of {frame.last.isoformat()} "
-            f"({frame.complete} of {n} sessions complete)",
-        )
+        return None, _Decision(Status.PENDING, note_last_session_pending(frame.last, frame.complete, n))
     close = frame.bars.close_on(frame.last)
     if close is None:
-        return None, _Decision(
-            Status.PENDING, f"awaiting data: no bar for {frame.last.isoformat()}", missing=(frame.last,)
-        )
+        return None, _Decision(Status.PENDING, note_awaiting((frame.last,)), missing=(frame.last,))
     return close, None
-
-
-def judge_last_close(claim: Claim, close: float, baseline: float, cum: float) -> tuple[bool, str]:
-    """The rule of the last-session kinds (close_above/below, range, direction_*) on one close.
-
-    `cum` is the cumulative split ratio inside the window: nominal targets and the baseline are
-    divided by it. Returns whether the claim came true and the rule in words for the note.
-    Shared by the pure and the bulk scorer, so the two cannot drift apart.
-    """
-    kind, target, upper = claim.kind, claim.target, claim.target_upper
-    if kind is Kind.CLOSE_ABOVE:
-        assert target is not None  # Claim.__post_init__ requires it for close_above/below and range
-        t = target / cum
-        return close >= t, f"≥ {_fmt(t)}{_split_note(cum, target)}"
-    if kind is Kind.CLOSE_BELOW:
-        assert target is not None
-        t = target / cum
-        return close <= t, f"≤ {_fmt(t)}{_split_note(cum, target)}"
-    if kind is Kind.RANGE:
-        assert target is not None and upper is not None
-        lo, hi = target / cum, upper / cum
-        return lo <= close <= hi, f"in [{_fmt(lo)}, {_fmt(hi)}]{_split_note(cum, target)}"
-    b = baseline / cum
-    up = kind is Kind.DIRECTION_UP
-    return (close > b if up else close < b), f"{'>' if up else '<'} baseline {_fmt(b)}"
 
 
 def _decide_last_session(frame: _Frame, claim: Claim, baseline: float) -> _Decision:
@@ -573,10 +286,9 @@ def _decide_last_session(frame: _Frame, claim: Claim, baseline: float) -> _Decis
     last = frame.last
     cum = float(frame.cum[-1])
     ok, rule = judge_last_close(claim, close, baseline, cum)
-    verdict = "" if ok else "not "
     return _Decision(
         Status.HIT if ok else Status.MISS,
-        f"closed at {_fmt(close)} on {last.isoformat()}: {verdict}{rule}",
+        note_last_close(close, last, ok, rule),
         last,
         close,
     )
@@ -644,15 +356,11 @@ def score(
     }
 
     if as_of < claim.made_at:
-        return ScoreResult(Status.PENDING, f"not yet made as of {as_of.isoformat()}", **common)
+        return ScoreResult(Status.PENDING, note_not_yet_made(as_of), **common)
     if claim.kind is Kind.MANUAL:
-        return ScoreResult(Status.PENDING, "manual claim: decided by an editor", **common)
+        return ScoreResult(Status.PENDING, note_manual(), **common)
     if not len(frame.window):
-        return ScoreResult(
-            Status.VOID,
-            f"void: no trading session between made_at and the deadline {deadline.isoformat()}",
-            **common,
-        )
+        return ScoreResult(Status.VOID, note_no_session(deadline), **common)
 
     other: _Frame | None = None
     if claim.kind is Kind.OUTPERFORM:
@@ -660,12 +368,7 @@ def score(
             raise ValueError("outperform needs other_bars and other_calendar")
         other = _frame(other_calendar, other_bars, other_splits, claim.made_at, deadline, as_of)
         if not len(other.window):
-            return ScoreResult(
-                Status.VOID,
-                "void: the benchmark has no trading session between made_at and the deadline "
-                f"{deadline.isoformat()}",
-                **common,
-            )
+            return ScoreResult(Status.VOID, note_benchmark_no_session(deadline), **common)
 
     # ---- targets and difficulty (in made_at prices)
     baseline = frame.baseline
@@ -676,14 +379,14 @@ def score(
     elif claim.kind is Kind.MOVE_PCT and baseline is not None:
         assert claim.target is not None  # Claim.__post_init__ requires a target for every priced kind
         target_price = baseline * (100.0 + claim.target) / 100.0
-    if claim.kind in _TOUCH_KINDS and baseline is not None:
+    if claim.kind in TOUCH_KINDS and baseline is not None:
         assert claim.target is not None and target_price is not None
         up = claim.target > 0 if claim.kind is Kind.MOVE_PCT else target_price >= baseline
         direction = "up" if up else "down"
 
     sigma: float | None = None
     p: float | None = None
-    if claim.kind in _COIN_FLIP_KINDS:
+    if claim.kind in COIN_FLIP_KINDS:
         p = 0.5
     elif baseline is not None:
         closes = frame.bars.history(calendar, frame.baseline_date, splits)
@@ -707,15 +410,15 @@ def score(
         if claim.kind is Kind.OUTPERFORM:
             assert other is not None  # built above for outperform
             decision = _decide_outperform(frame, other)
-        elif claim.kind in _TOUCH_KINDS:
+        elif claim.kind in TOUCH_KINDS:
             close, _, _ = frame.bars.take(frame.window[: frame.complete])
-            missing += _dates(frame.window[: frame.complete][np.isnan(close)])
+            missing += as_dates(frame.window[: frame.complete][np.isnan(close)])
         elif frame.is_complete and frame.bars.close_on(frame.last) is None:
             missing += (frame.last,)
-    elif claim.kind in _TOUCH_KINDS:
+    elif claim.kind in TOUCH_KINDS:
         assert target_price is not None  # set above for a touch kind with a baseline
         decision = _decide_touch(frame, target_price, direction == "up", claim.basis)
-    elif claim.kind in _LAST_SESSION_KINDS:
+    elif claim.kind in LAST_SESSION_KINDS:
         decision = _decide_last_session(frame, claim, baseline)
     else:  # outperform
         assert other is not None
@@ -724,43 +427,34 @@ def score(
         missing += (other.baseline_date,)
     missing = tuple(sorted(set(missing + decision.missing)))
     if missing and decision.status is Status.PENDING:
-        decision = _Decision(
-            Status.PENDING, f"awaiting data: no bar for {_list_dates(missing)}", missing=missing
-        )
+        decision = _Decision(Status.PENDING, note_awaiting(missing), missing=missing)
 
     status, note = decision.status, decision.note
     awaiting = status is Status.PENDING and bool(missing)
     void_effective_on: date | None = None
     if status is Status.PENDING:
-        complete_through = calendar.last_session_closed_at_or_before(as_of)
-        if (
-            trading_ended_on is not None
-            and trading_ended_on < frame.last
-            and (complete_through is not None and trading_ended_on <= complete_through)
-        ):
-            status, awaiting = Status.VOID, False
-            void_effective_on = trading_ended_on
-            note = (
-                f"void: instrument stopped trading on {trading_ended_on.isoformat()}, "
-                f"before the last window session {frame.last.isoformat()}"
-            )
-        elif (
-            awaiting
-            and _void_cutoff_passed(calendar, frame, as_of)
-            and (
-                other is None
-                or (other_calendar is not None and _void_cutoff_passed(other_calendar, other, as_of))
-            )
-        ):
-            status, awaiting = Status.VOID, False
+        cutoff_passed = _void_cutoff_passed(calendar, frame, as_of) and (
+            other is None
+            or (other_calendar is not None and _void_cutoff_passed(other_calendar, other, as_of))
+        )
+        cutoff = None
+        if cutoff_passed:
             cutoffs = [calendar.sessions_after(frame.last, VOID_AFTER_SESSIONS)]
             if other is not None and other_calendar is not None:  # other_calendar is set whenever other is
                 cutoffs.append(other_calendar.sessions_after(other.last, VOID_AFTER_SESSIONS))
-            void_effective_on = max(cutoffs)
-            note = (
-                f"void: bars still missing {VOID_AFTER_SESSIONS} sessions after the deadline "
-                f"({_list_dates(missing)})"
-            )
+            cutoff = max(cutoffs)
+        void = automatic_void(
+            trading_ended_on=trading_ended_on,
+            last=frame.last,
+            complete_through=calendar.last_session_closed_at_or_before(as_of),
+            awaiting=awaiting,
+            cutoff_passed=cutoff_passed,
+            cutoff=cutoff,
+            missing=missing,
+        )
+        if void is not None:
+            status, awaiting = Status.VOID, False
+            note, void_effective_on = void
 
     decided = status in (Status.HIT, Status.MISS)
     return ScoreResult(
@@ -769,8 +463,8 @@ def score(
         resolved_on=decision.resolved_on if decided else None,
         resolution_price=decision.price if decided else None,
         difficulty=p,
-        skill=((1.0 if status is Status.HIT else 0.0) - p) if decided and p is not None else None,
-        boldness=None if p is None else 1.0 - p,
+        skill=skill_of(status, p),
+        boldness=boldness_of(p),
         awaiting_data=awaiting,
         missing_sessions=missing,
         target_price=target_price,

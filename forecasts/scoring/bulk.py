@@ -1,7 +1,7 @@
-"""Score many forecasts on one instrument at once: the vectorised twin of ``forecasts.scoring.score``.
+"""Score many forecasts on one instrument at once: the vectorised twin of ``forecasts.scoring.single.score``.
 
 Pure module: no Django, no I/O, no clock. ``score_many(claims, bars, calendar, as_of=...)`` returns, for
-each claim, the very ``ScoreResult`` that ``scoring.score`` would return (every field, the note's text
+each claim, the very ``ScoreResult`` that ``single.score`` would return (every field, the note's text
 included; difficulty, skill and boldness are computed by the same scalar code, so they are equal, not just
 close). ``tests/test_bulk.py`` checks that with hypothesis on random bars, claims, splits and instants.
 
@@ -22,7 +22,8 @@ What is not vectorised: ``outperform`` (needs instrument B; scored by the pure s
 the pure scorer rejects (made before the calendar's first session, a deadline past the calendar's end:
 they go through the pure scorer, which raises the same error), and calendars that do not expose their
 session arrays (anything but ``marketdata.calendars.TradingCalendar``): all claims then go through the
-pure scorer. Notes are formatted per claim in Python, with the pure scorer's own helpers.
+pure scorer. Notes and the shared decisions (automatic voids, skill, boldness, the last-close rule) come from
+``forecasts.scoring.rules``, the rulebook both scorers use; nothing here restates a rule.
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasts import scoring
-from forecasts.scoring import (
-    _HISTORY_SCAN,
-    _TOUCH_KINDS,
+from forecasts.scoring import single
+from forecasts.scoring.difficulty import log_return_sigma, random_walk_probability
+from forecasts.scoring.rules import (
     DEFAULT_HORIZON_MONTHS,
+    HISTORY_SCAN,
     MIN_RETURNS,
+    TOUCH_KINDS,
     VOID_AFTER_SESSIONS,
     VOLATILITY_CLOSES,
     Basis,
@@ -51,12 +53,21 @@ from forecasts.scoring import (
     SessionCalendar,
     Split,
     Status,
-    _fmt,
-    _list_dates,
-    _split_note,
+    automatic_void,
+    boldness_of,
     default_deadline,
     judge_last_close,
-    random_walk_probability,
+    note_awaiting,
+    note_last_close,
+    note_last_session_pending,
+    note_manual,
+    note_never_touched,
+    note_no_session,
+    note_not_yet_made,
+    note_touch_pending,
+    note_touched,
+    skill_of,
+    touch_level,
 )
 
 __all__ = ["Other", "score_many"]
@@ -82,7 +93,7 @@ _REACH, _MOVE, _CA, _CB, _RANGE, _DU, _DD, _OUT, _MANUAL = range(9)
 
 @dataclass(frozen=True, slots=True)
 class Other:
-    """Instrument B of an ``outperform`` claim: what ``scoring.score`` takes as ``other_*``."""
+    """Instrument B of an ``outperform`` claim: what ``single.score`` takes as ``other_*``."""
 
     bars: pd.DataFrame
     calendar: SessionCalendar
@@ -203,14 +214,14 @@ def _column(bars: pd.DataFrame, name: str, n: int) -> np.ndarray:
 def _sigmas(
     aligned: _Aligned, cal: _CalendarArrays, baseline_index: np.ndarray, splits: Sequence[Split]
 ) -> dict[int, float | None]:
-    """sigma (as ``scoring.log_return_sigma`` of ``_Bars.history``) per distinct baseline session."""
+    """sigma (as ``log_return_sigma`` of ``_Bars.history``) per distinct baseline session."""
     out: dict[int, float | None] = {}
     distinct = np.unique(baseline_index)
     if not len(distinct):
         return out
     through_ns = cal.days[distinct].astype("datetime64[ns]")
     end_row = np.searchsorted(aligned.row_ns, through_ns, "right")
-    start_row = np.maximum(0, end_row - _HISTORY_SCAN)
+    start_row = np.maximum(0, end_row - HISTORY_SCAN)
     valid_end = aligned.valid_prefix[end_row]
     count = np.minimum(VOLATILITY_CLOSES, valid_end - aligned.valid_prefix[start_row])
     split_days = [np.datetime64(s.ex_date, "D") for s in splits]
@@ -242,7 +253,7 @@ def _sigmas(
         for split, ex in zip(splits, split_days, strict=True):
             if ex <= through:
                 closes[days < ex] /= split.ratio
-        out[b] = scoring.log_return_sigma(closes)[0]
+        out[b] = log_return_sigma(closes)[0]
     return out
 
 
@@ -271,11 +282,11 @@ def score_many(
     others: Sequence[Other | None] | None = None,
     default_horizon_months: int = DEFAULT_HORIZON_MONTHS,
 ) -> list[ScoreResult]:
-    """``[scoring.score(c, bars, calendar, as_of=as_of, splits=splits, ...) for c in claims]``, fast.
+    """``[single.score(c, bars, calendar, as_of=as_of, splits=splits, ...) for c in claims]``, fast.
 
-    ``bars``, ``calendar``, ``splits``, ``trading_ended_on``: one instrument's, as for ``scoring.score``.
+    ``bars``, ``calendar``, ``splits``, ``trading_ended_on``: one instrument's, as for ``single.score``.
     ``others[i]``: instrument B of claims[i] when it is an ``outperform`` (scored by the pure scorer).
-    Raises what ``scoring.score`` raises (naive ``as_of``, bad bars index, outperform without B, a deadline
+    Raises what ``single.score`` raises (naive ``as_of``, bad bars index, outperform without B, a deadline
     past the calendar's range, made_at before the calendar's first session).
     """
     if as_of.tzinfo is None or as_of.utcoffset() is None:
@@ -438,24 +449,20 @@ def score_many(
             "sessions_in_window": n,
         }
         if not_yet[i]:
-            results[i] = ScoreResult(Status.PENDING, f"not yet made as of {as_of.isoformat()}", **common)
+            results[i] = ScoreResult(Status.PENDING, note_not_yet_made(as_of), **common)
             continue
         kind = claim.kind
         if kind is Kind.MANUAL:
-            results[i] = ScoreResult(Status.PENDING, "manual claim: decided by an editor", **common)
+            results[i] = ScoreResult(Status.PENDING, note_manual(), **common)
             continue
         if empty[i]:
-            results[i] = ScoreResult(
-                Status.VOID,
-                f"void: no trading session between made_at and the deadline {deadlines[i].isoformat()}",
-                **common,
-            )
+            results[i] = ScoreResult(Status.VOID, note_no_session(deadlines[i]), **common)
             continue
         baseline = float(base[i]) if raw is not None else None
         tp = claim.target if reach_like[i] else None
         if kind is Kind.MOVE_PCT and baseline is not None:
             tp = float(target_price[i])
-        direction = ("up" if up[i] else "down") if kind in _TOUCH_KINDS and baseline is not None else None
+        direction = ("up" if up[i] else "down") if kind in TOUCH_KINDS and baseline is not None else None
         sigma: float | None = None
         p: float | None = None
         if coin[i]:
@@ -478,12 +485,12 @@ def score_many(
         if baseline is None:
             status, note, resolved_on, price = Status.PENDING, "", None, None
             missing = (days[bi[i]],)
-            if kind in _TOUCH_KINDS:
+            if kind in TOUCH_KINDS:
                 closes = aligned.close[fi[i] : fi[i] + c]
                 missing += tuple(days[fi[i] + k] for k in np.flatnonzero(np.isnan(closes)).tolist())
             elif c == n and math.isnan(last_close[i]):
                 missing += (last,)
-        elif kind in _TOUCH_KINDS:
+        elif kind in TOUCH_KINDS:
             status, note, resolved_on, price, missing = touch_out[i]
         else:
             status, note, resolved_on, price, missing = _last_session(
@@ -492,28 +499,22 @@ def score_many(
         if missing:
             missing = tuple(sorted(set(missing)))
             if status is Status.PENDING:
-                note = f"awaiting data: no bar for {_list_dates(missing)}"
+                note = note_awaiting(missing)
         awaiting = status is Status.PENDING and bool(missing)
         void_on = None
         if status is Status.PENDING:
-            if (
-                trading_ended_on is not None
-                and trading_ended_on < last
-                and (complete_through is not None and trading_ended_on <= complete_through)
-            ):
+            void = automatic_void(
+                trading_ended_on=trading_ended_on,
+                last=last,
+                complete_through=complete_through,
+                awaiting=awaiting,
+                cutoff_passed=bool(cutoff_passed[i]),
+                cutoff=cal.day_objects[int(cutoff[i])] if cutoff_passed[i] else None,
+                missing=missing,
+            )
+            if void is not None:
                 status, awaiting = Status.VOID, False
-                void_on = trading_ended_on
-                note = (
-                    f"void: instrument stopped trading on {trading_ended_on.isoformat()}, "
-                    f"before the last window session {last.isoformat()}"
-                )
-            elif awaiting and cutoff_passed[i]:
-                status, awaiting = Status.VOID, False
-                void_on = cal.day_objects[int(cutoff[i])]
-                note = (
-                    f"void: bars still missing {VOID_AFTER_SESSIONS} sessions after the deadline "
-                    f"({_list_dates(missing)})"
-                )
+                note, void_on = void
         decided = status is Status.HIT or status is Status.MISS
         results[i] = ScoreResult(
             status=status,
@@ -521,8 +522,8 @@ def score_many(
             resolved_on=resolved_on if decided else None,
             resolution_price=price if decided else None,
             difficulty=p,
-            skill=((1.0 if status is Status.HIT else 0.0) - p) if decided and p is not None else None,
-            boldness=None if p is None else 1.0 - p,
+            skill=skill_of(status, p),
+            boldness=boldness_of(p),
             awaiting_data=awaiting,
             missing_sessions=missing,
             target_price=tp,
@@ -551,7 +552,7 @@ def _pure(
     kwargs: dict[str, Any] = {}
     if other is not None:
         kwargs = {"other_bars": other.bars, "other_calendar": other.calendar, "other_splits": other.splits}
-    return scoring.score(
+    return single.score(
         claim,
         bars,
         calendar,
@@ -566,22 +567,15 @@ def _pure(
 def _last_session(
     claim: Claim, c: int, n: int, last: date, close: float, cum: float, baseline: float
 ) -> _Outcome:
-    """close_above / close_below / range / direction_*: as ``scoring._decide_last_session``."""
+    """close_above / close_below / range / direction_*: as ``single._decide_last_session``."""
     if c < n:
-        return (
-            Status.PENDING,
-            f"pending: decided at the close of {last.isoformat()} ({c} of {n} sessions complete)",
-            None,
-            None,
-            (),
-        )
+        return Status.PENDING, note_last_session_pending(last, c, n), None, None, ()
     if math.isnan(close):
-        return Status.PENDING, f"awaiting data: no bar for {last.isoformat()}", None, None, (last,)
+        return Status.PENDING, note_awaiting((last,)), None, None, (last,)
     ok, rule = judge_last_close(claim, close, baseline, cum)
-    verdict = "" if ok else "not "
     return (
         Status.HIT if ok else Status.MISS,
-        f"closed at {_fmt(close)} on {last.isoformat()}: {verdict}{rule}",
+        note_last_close(close, last, ok, rule),
         last,
         close,
         (),
@@ -600,7 +594,7 @@ def _touch(
     intraday_all: np.ndarray,
     n_win: np.ndarray,
 ) -> dict[int, _Outcome]:
-    """Decisions of reach / move_pct claims ``rows`` (baseline known), as ``scoring._decide_touch``."""
+    """Decisions of reach / move_pct claims ``rows`` (baseline known), as ``single._decide_touch``."""
     out: dict[int, _Outcome] = {}
     if not len(rows):
         return out
@@ -665,8 +659,7 @@ def _touch(
                 d = days[f0 + h]
                 out[i] = (
                     Status.HIT,
-                    f"{label} {_fmt(price)} {side} {_fmt(float(thresholds[r, h]))}"
-                    f"{_split_note(cum_h, tgt)} on {d.isoformat()}",
+                    note_touched(label, price, side, float(thresholds[r, h]), cum_h, tgt, d),
                     d,
                     price,
                     (),
@@ -677,13 +670,13 @@ def _touch(
                 missing = tuple(days[f0 + k] for k in miss_cols.tolist())
                 out[i] = (
                     Status.PENDING,
-                    f"awaiting data: no bar for {_list_dates(missing)}",
+                    note_awaiting(missing),
                     None,
                     None,
                     missing,
                 )
                 continue
-            level = f"{'at or above' if is_up else 'at or below'} {_fmt(tgt)}"
+            level = touch_level(is_up, tgt)
             n = int(n_win[i])
             if ci_ and ci_ == n:
                 b = int(best[r])
@@ -693,9 +686,15 @@ def _touch(
                 price = float(p_last) if not math.isnan(p_last) else float(close[r, ci_ - 1])
                 out[i] = (
                     Status.MISS,
-                    f"never {'closed' if basis_close else 'traded'} {level} in {ci_} sessions to "
-                    f"{last.isoformat()}; best {word} {_fmt(float(adjusted[r, b]))} "
-                    f"on {days[f0 + b].isoformat()}",
+                    note_never_touched(
+                        Basis.CLOSE if basis_close else Basis.INTRADAY,
+                        level,
+                        ci_,
+                        last,
+                        word,
+                        float(adjusted[r, b]),
+                        days[f0 + b],
+                    ),
                     last,
                     price,
                     (),
@@ -703,7 +702,7 @@ def _touch(
             else:
                 out[i] = (
                     Status.PENDING,
-                    f"pending: not {level} in {ci_} of {n} window sessions",
+                    note_touch_pending(level, ci_, n),
                     None,
                     None,
                     (),

@@ -19,7 +19,7 @@ demo loader — hands what it was given to `record_source`, which decides everyt
   another source) are stored and flagged for a reviewer, never dropped or merged;
 - **roles**: whoever may publish (reviewers; the operator's unattended commands) publishes; everyone else
   records drafts; a flagged possible duplicate waits for a reviewer whoever recorded it;
-- **scoring** is queued once the transaction commits (forecasts.queueing).
+- **scoring** is queued once the transaction commits (forecasts.services.queueing).
 
 All or nothing: one refused field and nothing is written. `RecordingRefused.errors` names every problem
 as ``{"source": {field: [..]}, "forecasts": {index: {field: [..]}}}``; each door renders that in its own
@@ -41,7 +41,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from forecasts import queueing, services
+from forecasts import services
 from forecasts.models import (
     Basis,
     DeadlineSource,
@@ -51,6 +51,7 @@ from forecasts.models import (
     Source,
     Strategist,
 )
+from forecasts.services import queueing
 from marketdata.catalog import KNOWN_INSTRUMENTS
 from marketdata.models import Instrument, PriceBar
 from marketdata.services import get_or_create_instrument

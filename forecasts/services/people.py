@@ -1,0 +1,97 @@
+"""People, firms and instruments by name: matching (names and aliases), creating, readable slugs."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils.text import slugify
+
+from forecasts.models import Alias, Firm, Strategist
+from marketdata.models import Instrument
+
+
+def firm_get_or_create(name: str) -> Firm | None:
+    name = " ".join(name.split())
+    if not name:
+        return None
+    firm = Firm.objects.filter(name__iexact=name).first() or _aliased(Alias.Target.FIRM, name)
+    if firm is None:
+        firm = _create_racing(
+            lambda: Firm.objects.create(name=name, slug=unique_slug(Firm, name)),
+            lambda: Firm.objects.filter(name__iexact=name).first(),
+        )
+    return firm
+
+
+def strategist_get_or_create(name: str, *, firm: Firm | None) -> Strategist:
+    """Match by name (case-insensitive) and firm; a same-named person at another firm is another person."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"strategist": "A strategist's name is required."})
+    existing = Strategist.objects.filter(name__iexact=name)
+    person = existing.filter(firm=firm).first() or (existing.first() if existing.count() == 1 else None)
+    person = person or _aliased(Alias.Target.STRATEGIST, name)
+    if person is None:
+        person = _create_racing(
+            lambda: Strategist.objects.create(name=name, slug=unique_slug(Strategist, name), firm=firm),
+            lambda: Strategist.objects.filter(name__iexact=name, firm=firm).first(),
+        )
+    return person
+
+
+def _create_racing(create, find, attempts: int = 3):
+    """Create a row that a concurrent request may be creating too (two editors recording the same new
+    firm): on a unique-key clash, take the row the other one committed, or try again with a new slug."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                return create()
+        except IntegrityError:
+            found = find()
+            if found is not None:
+                return found
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _aliased(target: str, name: str):
+    """The strategist / firm / instrument an alias names, or None."""
+    alias = Alias.objects.filter(target=target, name__iexact=name).select_related(target).first()
+    return getattr(alias, target) if alias else None
+
+
+def instrument_by_name(name: str) -> Instrument | None:
+    """An instrument by symbol or alias (e.g. '恒指' -> HSI)."""
+    name = name.strip()
+    return Instrument.objects.filter(symbol=name).first() or _aliased(Alias.Target.INSTRUMENT, name)
+
+
+def readable_slug(name: str) -> str:
+    """A URL slug a reader can read: Chinese names in pinyin (顏子琪 -> yan-zi-qi), others slugified."""
+    from pypinyin import lazy_pinyin
+
+    return slugify(" ".join(lazy_pinyin(name)), allow_unicode=False)[:190].strip("-")
+
+
+def unique_slug(model: type[Model], name: str) -> str:
+    base = readable_slug(name) or model.__name__.lower()
+    slug, n = base, 2
+    while model._default_manager.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def sha256_text(text: str) -> str:
+    """The article text's fingerprint, kept in case the page later changes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def end_of_day(day: date, tz_name: str) -> datetime:
+    """Midnight at the end of `day` in the time zone: SCORING §2's made_at for date-only sources."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(tz_name))
