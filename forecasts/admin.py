@@ -1,6 +1,6 @@
 """Editors' admin.
 
-Forecasts are entered through the add form or the editor's desk (forecasts.desk);
+Forecasts are entered through the add form or the editor's desk (forecasts.editorial.desk);
 their score fields belong to the scorer. Once recorded, a claim is read-only:
 publishing, correcting, voiding and judging are actions that ask for a reason
 and go through forecasts.services, which checks the user's role and writes the
@@ -22,8 +22,9 @@ from django.shortcuts import render
 from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
-from forecasts import desk, services
-from forecasts.importers import COLUMNS, ImportFailed, import_forecasts
+from forecasts import services
+from forecasts.editorial import desk
+from forecasts.editorial.importers import COLUMNS, ImportFailed, import_forecasts
 from forecasts.models import (
     Alias,
     Basis,

@@ -7,7 +7,7 @@ class ForecastsConfig(AppConfig):
 
     def ready(self) -> None:
         from forecasts import receivers, tasks  # noqa: F401  (registers the tasks queueing sends by name)
-        from forecasts.roles import ensure_roles
+        from forecasts.editorial.roles import ensure_roles
         from marketdata.signals import bars_changed, history_anchor
 
         # After auth's own post_migrate handler has created the permissions.

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from forecasts import ledger_views, views
-from forecasts.feeds import ResolutionsFeed
+from forecasts.site import ledger_views, views
+from forecasts.site.feeds import ResolutionsFeed
 
 urlpatterns = [
     path("", views.home_page, name="home"),

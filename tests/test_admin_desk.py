@@ -226,7 +226,7 @@ def test_csv_import_shows_row_errors(admin_client):
 
 
 def test_csv_export_round_trips(admin_client):
-    from forecasts.importers import import_forecasts
+    from forecasts.editorial.importers import import_forecasts
 
     import_forecasts(DEMO.read_bytes())
     ids = list(Forecast.objects.values_list("pk", flat=True))
@@ -349,7 +349,7 @@ def test_desk_shows_why_and_pre_ticks_only_confident_attributed_numeric_claims(e
 
 
 def test_pre_ticked_needs_confidence_a_level_and_a_speaker():
-    from forecasts.desk import pre_ticked
+    from forecasts.editorial.desk import pre_ticked
     from forecasts.extraction import Candidate
 
     base = Candidate(
@@ -374,7 +374,7 @@ def test_desk_keeps_the_evidence_through_a_refused_save(editor_client, hsi_with_
 
 
 def test_desk_fetches_a_url_and_fills_the_article_from_the_page(editor_client, hsi, monkeypatch):
-    from forecasts import fetching
+    from forecasts.editorial import fetching
 
     asked = []
 
@@ -404,7 +404,7 @@ def test_desk_fetches_a_url_and_fills_the_article_from_the_page(editor_client, h
 
 
 def test_desk_shows_fetch_errors_on_the_form(editor_client, monkeypatch):
-    from forecasts import fetching
+    from forecasts.editorial import fetching
 
     def failing(url, **kwargs):
         raise fetching.FetchError("The page answered 404 Not Found.")
@@ -497,7 +497,7 @@ def serve_pages():
 
 
 def test_fetch_page_reads_recorded_html_and_refuses_what_it_should(pages):
-    from forecasts.fetching import FetchError, fetch_page
+    from forecasts.editorial.fetching import FetchError, fetch_page
 
     page = fetch_page(f"{pages}/article", allow_private=True)
     assert (page.status, page.content_type, page.encoding) == (200, "text/html", "utf-8")

@@ -1,12 +1,11 @@
-"""Point-in-time track records and leaderboards (forecasts/pointintime.py and ?as_of= on the API)."""
+"""Point-in-time track records and leaderboards (forecasts.selectors.pointintime, ?as_of= in the API)."""
 
 from datetime import UTC, date, datetime
 
 import pytest
 
-from forecasts import pointintime
 from forecasts.models import Forecast, ForecastEvent, Kind, Status
-from forecasts.selectors import leaderboard, summarize
+from forecasts.selectors import leaderboard, pointintime, summarize
 from forecasts.services import score_instrument_forecasts
 from tests.factories import StrategistFactory, make_forecast
 

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from config.backup import dump, restore
-from forecasts.importers import import_forecasts
+from forecasts.editorial.importers import import_forecasts
 from forecasts.models import Forecast
 from tests.conftest import require_service
 

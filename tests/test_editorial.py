@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def reviewer(django_user_model):
-    """Corrections, voids and judgements are a reviewer's (forecasts.roles)."""
+    """Corrections, voids and judgements are a reviewer's (forecasts.editorial.roles)."""
     from django.contrib.auth.models import Group
 
     user = django_user_model.objects.create_user("reviewer", password="x")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forecasts.importers import COLUMNS, ImportFailed, import_forecasts
+from forecasts.editorial.importers import COLUMNS, ImportFailed, import_forecasts
 from forecasts.models import Forecast, Source, Strategist
 from marketdata.providers.base import ProviderDataError
 from marketdata.providers.offline import read_price_csv

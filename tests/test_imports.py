@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from forecasts.importers import ImportFailed, import_forecasts
+from forecasts.editorial.importers import ImportFailed, import_forecasts
 from forecasts.models import Forecast, ForecastEvent, Source, Strategist
 from marketdata.models import Instrument, PriceBar
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from forecasts.models import Forecast, Status
-from forecasts.outlook import Record, implied_level, instrument_outlook, weighted_median
+from forecasts.selectors.outlook import Record, implied_level, instrument_outlook, weighted_median
 from tests.factories import InstrumentFactory, SourceFactory, StrategistFactory, make_forecast
 
 TODAY = date(2025, 3, 1)

@@ -372,7 +372,7 @@ def test_leaderboards_are_cached_until_the_data_changes(client, demo, django_ass
 
 
 def test_leaderboard_is_paginated(client, demo, monkeypatch):
-    from forecasts import views
+    from forecasts.site import views
 
     monkeypatch.setattr(views, "BOARD_PAGE_SIZE", 1)
     html = client.get("/leaderboard/?min=1").content.decode()

@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from forecasts import pointintime
 from forecasts.models import Forecast, ForecastEvent, Status
+from forecasts.selectors import pointintime
 
 pytestmark = pytest.mark.django_db
 

@@ -25,8 +25,9 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from forecasts import pointintime, selectors
+from forecasts import selectors
 from forecasts.models import Forecast, Status
+from forecasts.selectors import pointintime
 from tests.factories import InstrumentFactory, StrategistFactory, make_forecast
 
 pytestmark = pytest.mark.django_db

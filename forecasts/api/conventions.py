@@ -16,7 +16,7 @@ from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from forecasts.api.serializers import ErrorSerializer
-from forecasts.presentation import csv_cell
+from forecasts.site.presentation import csv_cell
 
 
 class Pagination(LimitOffsetPagination):

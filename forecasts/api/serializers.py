@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from forecasts.models import Basis, DeadlineSource, Firm, Forecast, Kind, Source, Strategist
-from forecasts.presentation import describe_claim
+from forecasts.site.presentation import describe_claim
 from marketdata.models import Instrument, PriceBar
 
 # The trading calendars reach from 2000 to about six years ahead (METHODOLOGY §5.21).

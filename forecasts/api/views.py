@@ -31,7 +31,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from forecasts import pointintime, services
+from forecasts import services
 from forecasts.api import serializers as s
 from forecasts.api.conventions import (
     AS_OF_PARAMETER,
@@ -47,8 +47,8 @@ from forecasts.api.conventions import (
 from forecasts.api.errors import error_body
 from forecasts.api.writes import forecast_correct, source_record
 from forecasts.models import Firm, Forecast, Kind, Source, Status, Strategist
-from forecasts.outlook import instrument_outlook
-from forecasts.selectors import ForecastFilters, filter_forecasts, leaderboard, summarize
+from forecasts.selectors import ForecastFilters, filter_forecasts, leaderboard, pointintime, summarize
+from forecasts.selectors.outlook import instrument_outlook
 from marketdata.models import CalendarCode, Instrument
 
 RANKING = (

@@ -1,6 +1,6 @@
 """Forecasts recorded before publishing existed count as published.
 
-(The editorial role groups are kept by forecasts.roles.ensure_roles after every migrate.)
+(The editorial role groups are kept by forecasts.editorial.roles.ensure_roles after every migrate.)
 """
 
 from django.db import migrations

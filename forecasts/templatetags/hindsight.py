@@ -4,7 +4,7 @@ from django import template
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
-from forecasts.presentation import _day, describe_claim, short_claim
+from forecasts.site.presentation import _day, describe_claim, short_claim
 
 register = template.Library()
 

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from forecasts.importers import COLUMNS, ImportFailed, import_forecasts
+from forecasts.editorial.importers import COLUMNS, ImportFailed, import_forecasts
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from forecasts.importers import import_forecasts
+from forecasts.editorial.importers import import_forecasts
 from forecasts.models import Source
 from forecasts.services import score_instrument_forecasts
 from marketdata.models import Instrument

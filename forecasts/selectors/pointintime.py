@@ -36,7 +36,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
 from forecasts.models import Firm, Forecast, ForecastEvent, Status, Strategist
-from forecasts.selectors import DIRECTIONAL, LeaderboardRow, Summary, rank_rows, summary_from_row
+from forecasts.selectors.leaderboards import DIRECTIONAL, LeaderboardRow, Summary, rank_rows, summary_from_row
 from marketdata.models import Instrument
 
 # Events that bring knowledge from after the moment they were recorded.

@@ -19,17 +19,16 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_GET
 
-from forecasts import pages
 from forecasts.models import Firm, Forecast, Kind, Source, Strategist
-from forecasts.outlook import instrument_outlook
-from forecasts.presentation import (
+from forecasts.selectors import ForecastFilters, pages, summarize
+from forecasts.selectors.outlook import instrument_outlook
+from forecasts.site.presentation import (
     cumulative_skill,
     difficulty_outcomes,
     forecast_chart,
     instrument_chart,
     sort_board,
 )
-from forecasts.selectors import ForecastFilters, summarize
 from marketdata.models import Instrument
 
 PAGE_MAX_AGE = 300

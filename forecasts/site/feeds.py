@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext_lazy as _
 
-from forecasts import ledger, pages
-from forecasts.presentation import describe_claim
+from forecasts import ledger
+from forecasts.selectors import pages
+from forecasts.site.presentation import describe_claim
 
 LEDGER_NS = "urn:hindsight:ledger-head:1"
 

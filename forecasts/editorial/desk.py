@@ -1,7 +1,7 @@
 """The editor's desk: paste an article, review the suggested forecasts, save them with the source.
 
 Two steps inside the admin. "Analyse" extracts the article's main text (from
-HTML if given, or "Fetch" reads it from the article's URL: forecasts.fetching,
+HTML if given, or "Fetch" reads it from the article's URL: forecasts.editorial.fetching,
 time-out and size limits, trafilatura), hashes it and asks forecasts.extraction
 for candidates, each pre-filled and saying why it was suggested (cue, speaker
 evidence, deadline phrase, confidence); only confident numeric suggestions with a
@@ -25,7 +25,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from forecasts import fetching
+from forecasts.editorial import fetching
 from forecasts.models import Alias, DeadlineSource, Forecast, Kind
 from forecasts.services import recording, sha256_text
 from forecasts.services.recording import ForecastInput, RecordingRefused, SourceInput, record_source

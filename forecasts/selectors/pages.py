@@ -14,7 +14,7 @@ from django.db.models import Max, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from forecasts.models import Firm, Forecast, ForecastEvent, Source, Status, Strategist
-from forecasts.selectors import ForecastFilters, filter_forecasts, leaderboard
+from forecasts.selectors.leaderboards import ForecastFilters, filter_forecasts, leaderboard
 from marketdata.models import Instrument, PriceBar
 
 # Price series on pages are cut to the interesting span plus this margin, then downsampled.
