@@ -103,7 +103,7 @@ def section_rescore(dsn: str, scale: Scale, ids: list[int], as_of, workdir: Path
 
 
 def section_orm_loop(dsn: str, scale: Scale, bulk: dict) -> None:
-    print("\n== per-forecast ORM loop (services.score_instrument_forecasts), sampled ==", flush=True)
+    print("\n== per-forecast ORM loop (services.forecasts_score), sampled ==", flush=True)
     import django
 
     django.setup()
@@ -116,7 +116,7 @@ def section_orm_loop(dsn: str, scale: Scale, bulk: dict) -> None:
     scored, seconds = 0, 0.0
     for instrument in sample:
         t = time.perf_counter()
-        summary = services.score_instrument_forecasts(instrument)
+        summary = services.forecasts_score(instrument)
         seconds += time.perf_counter() - t
         scored += summary.scored
     per = seconds / max(1, scored)

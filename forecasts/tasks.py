@@ -11,7 +11,7 @@ from celery import shared_task
 from django.db import DatabaseError, connection
 
 from forecasts.models import Forecast, Kind, Status
-from forecasts.services import queueing, score_instrument_forecasts
+from forecasts.services import forecasts_score, queueing
 from marketdata.models import Instrument
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ SCORING_LOCK_CLASS = 16_0001  # the first key of the advisory lock pair (the sec
 def score_forecasts(instrument_id: int, revised_from: str | None = None) -> dict:
     instrument = Instrument.objects.get(pk=instrument_id)
     with _one_scorer_per_instrument(instrument_id):
-        summary = score_instrument_forecasts(
+        summary = forecasts_score(
             instrument, revised_from=date.fromisoformat(revised_from) if revised_from else None
         )
     return {

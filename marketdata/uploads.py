@@ -23,6 +23,7 @@ from marketdata.calendars import get_calendar
 from marketdata.models import Instrument, PriceBar, Split
 from marketdata.providers.base import ProviderDataError
 from marketdata.providers.offline import read_price_csv
+from marketdata.services import bars as bar_store
 from marketdata.signals import announce_bars
 
 
@@ -70,7 +71,7 @@ def preview_price_csv(instrument: Instrument, text: str, *, source: str) -> Uplo
         bars,
         calendar=get_calendar(instrument.calendar_code),
         now=timezone.now(),
-        history=services._history_before(
+        history=bar_store._history_before(
             instrument, bars.index[0].date(), settings.HINDSIGHT_SPIKE_LOOKBACK + 1
         ),
         splits=list(Split.objects.filter(instrument=instrument).values_list("ex_date", "ratio")),
@@ -93,15 +94,15 @@ def preview_price_csv(instrument: Instrument, text: str, *, source: str) -> Uplo
     existing = {
         row[0]: row[1:]
         for row in PriceBar.objects.filter(instrument=instrument, session__in=list(stored)).values_list(
-            "session", *services.PRICE_FIELDS
+            "session", *bar_store.PRICE_FIELDS
         )
     }
     for ts, row in zip(bars.index, bars.itertuples(index=False), strict=True):
         day = ts.date()
-        values = tuple(services._clean(getattr(row, f)) for f in services.PRICE_FIELDS)
+        values = tuple(bar_store._clean(getattr(row, f)) for f in bar_store.PRICE_FIELDS)
         if day not in existing:
             preview.new += 1
-        elif all(services._same(o, n) for o, n in zip(existing[day], values, strict=True)):
+        elif all(bar_store._same(o, n) for o, n in zip(existing[day], values, strict=True)):
             preview.unchanged += 1
         else:
             preview.revised.append((day, stored[day], values[3]))

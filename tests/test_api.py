@@ -376,7 +376,7 @@ def test_a_missing_slash_still_redirects(client, db):
 
 
 def test_unexpected_errors_are_500_in_the_format(client, db, monkeypatch):
-    from forecasts.api import views
+    from forecasts.api.views import records as views
 
     def boom(*args, **kwargs):
         raise RuntimeError("bug")

@@ -6,7 +6,7 @@ import pytest
 
 from forecasts.models import Forecast, ForecastEvent, Kind, Status
 from forecasts.selectors import leaderboard, pointintime, summarize
-from forecasts.services import score_instrument_forecasts
+from forecasts.services import forecasts_score
 from tests.factories import StrategistFactory, make_forecast
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,7 @@ def one(qs, as_of: date):
 
 
 def test_before_made_absent_then_pending_then_hit_with_real_scoring(hsi_with_prices, seed_forecast):
-    score_instrument_forecasts(hsi_with_prices)
+    forecasts_score(hsi_with_prices)
     qs = Forecast.objects.filter(pk=seed_forecast.pk)
     assert qs.get().status == Status.HIT and qs.get().resolved_on == SEED_HIT
     assert one(qs, date(2025, 2, 13)) is None  # made at the end of 14 Feb (HK)

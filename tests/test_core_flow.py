@@ -9,7 +9,7 @@ import time_machine
 from django.db import IntegrityError
 
 from forecasts.models import DeadlineSource, Forecast, ForecastEvent, Status
-from forecasts.services import score_instrument_forecasts
+from forecasts.services import forecasts_score
 from marketdata.models import PriceBar
 from marketdata.services import upsert_price_bars
 
@@ -21,7 +21,7 @@ def test_seed_forecast_is_a_hit_on_2025_02_21(hsi_with_prices, seed_forecast):
     assert seed_forecast.deadline_source == DeadlineSource.NONE
     assert seed_forecast.made_at == datetime(2025, 2, 15, tzinfo=ZoneInfo("Asia/Hong_Kong"))
 
-    summary = score_instrument_forecasts(hsi_with_prices)
+    summary = forecasts_score(hsi_with_prices)
 
     f = Forecast.objects.get(pk=seed_forecast.pk)
     assert summary.changed == 1
@@ -38,9 +38,9 @@ def test_seed_forecast_is_a_hit_on_2025_02_21(hsi_with_prices, seed_forecast):
 
 
 def test_rescoring_is_idempotent(hsi_with_prices, seed_forecast):
-    score_instrument_forecasts(hsi_with_prices)
+    forecasts_score(hsi_with_prices)
     before = Forecast.objects.values().get(pk=seed_forecast.pk)
-    again = score_instrument_forecasts(hsi_with_prices, revised_from=date(2025, 1, 1))
+    again = forecasts_score(hsi_with_prices, revised_from=date(2025, 1, 1))
     assert again.changed == 0
     assert Forecast.objects.values().get(pk=seed_forecast.pk) == before
     assert ForecastEvent.objects.filter(forecast=seed_forecast).count() == 3  # created, published, scored
@@ -48,7 +48,7 @@ def test_rescoring_is_idempotent(hsi_with_prices, seed_forecast):
 
 def test_no_prices_means_pending_awaiting_data_never_a_miss(hsi, seed_forecast):
     with time_machine.travel(datetime(2025, 3, 1, tzinfo=ZoneInfo("UTC")), tick=False):
-        score_instrument_forecasts(hsi)
+        forecasts_score(hsi)
     f = Forecast.objects.get(pk=seed_forecast.pk)
     assert f.status == Status.PENDING
     assert f.awaiting_data
@@ -58,7 +58,7 @@ def test_no_prices_means_pending_awaiting_data_never_a_miss(hsi, seed_forecast):
 def test_still_no_prices_ten_sessions_after_the_deadline_is_void(hsi, seed_forecast):
     # Deadline 2026-02-14; "now" is well past ten HKEX sessions after it.
     with time_machine.travel(datetime(2026, 3, 31, tzinfo=ZoneInfo("UTC")), tick=False):
-        score_instrument_forecasts(hsi)
+        forecasts_score(hsi)
     f = Forecast.objects.get(pk=seed_forecast.pk)
     assert f.status == Status.VOID
     assert "10 sessions after the deadline" in f.void_reason
@@ -67,23 +67,23 @@ def test_still_no_prices_ten_sessions_after_the_deadline_is_void(hsi, seed_forec
 
 def test_as_of_reports_the_past_without_writing(hsi_with_prices, seed_forecast):
     as_of = datetime.combine(date(2025, 2, 20), time(23, 59), tzinfo=ZoneInfo("UTC"))
-    summary = score_instrument_forecasts(hsi_with_prices, as_of=as_of)
+    summary = forecasts_score(hsi_with_prices, as_of=as_of)
     [(pk, result)] = summary.results
     assert result.status.value == "pending"
     assert Forecast.objects.get(pk=pk).status == Status.PENDING  # nothing written
-    later = score_instrument_forecasts(
-        hsi_with_prices, as_of=datetime(2025, 2, 22, tzinfo=ZoneInfo("UTC"))
-    ).results[0][1]
+    later = forecasts_score(hsi_with_prices, as_of=datetime(2025, 2, 22, tzinfo=ZoneInfo("UTC"))).results[0][
+        1
+    ]
     assert later.status.value == "hit"
 
 
 def test_as_of_before_the_forecast_was_made_skips_it(hsi_with_prices, seed_forecast):
-    summary = score_instrument_forecasts(hsi_with_prices, as_of=datetime(2025, 2, 10, tzinfo=ZoneInfo("UTC")))
+    summary = forecasts_score(hsi_with_prices, as_of=datetime(2025, 2, 10, tzinfo=ZoneInfo("UTC")))
     assert summary.scored == 0
 
 
 def test_a_revised_deciding_bar_rescores_with_history(hsi_with_prices, seed_forecast):
-    score_instrument_forecasts(hsi_with_prices)
+    forecasts_score(hsi_with_prices)
     # The vendor revises 2025-02-21 below the target: the first close >= 23,200 is now 2025-02-24.
     revised = pd.DataFrame(
         {
@@ -98,7 +98,7 @@ def test_a_revised_deciding_bar_rescores_with_history(hsi_with_prices, seed_fore
     upsert = upsert_price_bars(hsi_with_prices, revised, source="vendor-fix")
     assert upsert.revised_sessions == [date(2025, 2, 21)]
 
-    score_instrument_forecasts(hsi_with_prices, revised_from=upsert.first_changed_session)
+    forecasts_score(hsi_with_prices, revised_from=upsert.first_changed_session)
 
     f = Forecast.objects.get(pk=seed_forecast.pk)
     assert (f.status, f.resolved_on, f.resolution_price) == (
@@ -192,7 +192,7 @@ def test_directional_call_is_measured_against_the_market_benchmark(hsi_with_pric
         deadline=date(2025, 6, 30),
         deadline_source="stated",
     )  # made 2025-02-14 (date only), baseline that day's close
-    score_instrument_forecasts(hscei)
+    forecasts_score(hscei)
     f.refresh_from_db()
     days = [date(2025, 2, 14), date(2025, 6, 30)]
 

@@ -96,7 +96,7 @@ def test_judge_manual_forecast(reviewer):
 
 
 def test_correction_keeps_the_old_claim_in_history(reviewer, hsi_with_prices, seed_forecast):
-    services.score_instrument_forecasts(hsi_with_prices)
+    services.forecasts_score(hsi_with_prices)
     services.forecast_correct(
         seed_forecast, changes={"target": 24000.0}, reason="Article says 24,000", actor=reviewer
     )
@@ -112,7 +112,7 @@ def test_correction_keeps_the_old_claim_in_history(reviewer, hsi_with_prices, se
 
 def test_scorer_never_touches_editor_voids(hsi_with_prices, seed_forecast, reviewer):
     services.forecast_void(seed_forecast, reason="Misquote", actor=reviewer)
-    services.score_instrument_forecasts(hsi_with_prices, revised_from=date(2020, 1, 1))
+    services.forecasts_score(hsi_with_prices, revised_from=date(2020, 1, 1))
     assert Forecast.objects.get(pk=seed_forecast.pk).status == Status.VOID
 
 

@@ -18,7 +18,7 @@ from django.urls import path
 
 from forecasts import services as forecast_services
 from forecasts.models import Forecast, Status
-from forecasts.services import score_instrument_forecasts
+from forecasts.services import forecasts_score
 from marketdata import services
 from marketdata.locks import job_lock
 from marketdata.models import BarStatus, HeldBar, Instrument, PriceBar, PriceBarRevision, Split, TaskLock
@@ -79,7 +79,7 @@ def test_a_spike_is_held_out_of_scoring_until_an_admin_decides(hsi, seed_forecas
     assert "sigma" in held.reason and held.z_score > 12
     assert pd.Timestamp("2025-02-21") not in services.bars_frame(hsi.pk).index
     with time_machine.travel(now, tick=False):
-        score_instrument_forecasts(hsi)
+        forecasts_score(hsi)
     f = Forecast.objects.get(pk=seed_forecast.pk)
     assert f.status == Status.PENDING  # not a hit on a bad bar
 
@@ -96,7 +96,7 @@ def test_a_spike_is_held_out_of_scoring_until_an_admin_decides(hsi, seed_forecas
         hsi, provider=CannedProvider(bars.loc["2025-02-21":"2025-02-21"]), now=now
     )
     with time_machine.travel(now, tick=False):
-        score_instrument_forecasts(hsi)
+        forecasts_score(hsi)
     f.refresh_from_db()
     assert (f.status, f.resolved_on) == (Status.HIT, date(2025, 2, 21))
 
@@ -137,12 +137,14 @@ def test_a_revision_is_recorded_and_rescores_the_forecast_with_history(
 ) -> None:
     from marketdata.tasks import refresh_prices
 
-    score_instrument_forecasts(hsi_with_prices)
+    forecasts_score(hsi_with_prices)
     assert Forecast.objects.get(pk=seed_forecast.pk).resolved_on == date(2025, 2, 21)
     revised = hsi_bars().loc["2025-02-14":"2025-02-28"].copy()
     revised.loc["2025-02-21", ["high", "close"]] = [23190.0, 23150.0]  # below the 23,200 target now
     provider = CannedProvider(revised, name="vendor-fix")
-    monkeypatch.setattr(services, "get_provider", lambda name=None: provider)
+    from marketdata.services import fetching
+
+    monkeypatch.setattr(fetching, "get_provider", lambda name=None: provider)
     # Refresh only the revised stretch: the newest stored bar is 2026-08-26, so ask from 2025-02-14.
     original = services.refresh_instrument_prices
     monkeypatch.setattr(
@@ -195,7 +197,7 @@ def test_a_1100_target_from_december_2023_means_110_after_the_split(nvda) -> Non
     above = nvda_forecast(nvda, "close_above", 1100, date(2024, 12, 31))
     late = nvda_forecast(nvda, "reach", 1300, date(2024, 12, 31))
 
-    score_instrument_forecasts(nvda)
+    forecasts_score(nvda)
 
     reach.refresh_from_db(), above.refresh_from_db(), late.refresh_from_db()
     # Touched before the split, in the raw prices of the day.
@@ -226,7 +228,7 @@ def test_the_demo_nvda_forecast_scores_as_it_did_on_adjusted_prices(nvda) -> Non
     source = SourceFactory(published_at=forecast_services.end_of_day(date(2025, 6, 25), "America/New_York"))
     f = make_forecast(instrument=nvda, kind="reach", target=250, deadline=date(2026, 6, 25), source=source)
     as_of = datetime(2026, 1, 2, tzinfo=UTC)
-    [(_, raw_result)] = score_instrument_forecasts(nvda, as_of=as_of).results
+    [(_, raw_result)] = forecasts_score(nvda, as_of=as_of).results
     adjusted = scoring.score(
         forecast_services.claim_for(f), read_price_csv(DATA / "NVDA.csv"), get_calendar("XNYS"), as_of=as_of
     )

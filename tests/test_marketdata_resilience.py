@@ -26,6 +26,7 @@ from marketdata.providers import (
 from marketdata.providers.akshare_hk import AkshareHKProvider
 from marketdata.providers.ccxt_crypto import CCXTProvider
 from marketdata.resilience import CircuitBreaker, CircuitOpen, RateLimitTimeout, guarded_call
+from marketdata.services import fetching
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DATA = Path(__file__).resolve().parent.parent / "marketdata" / "data"
@@ -301,7 +302,7 @@ def test_the_chain_comes_from_settings_and_skips_an_open_circuit(hsi, settings, 
     down = DownProvider()
     akshare = AkshareHKProvider(fetchers={"index": lambda symbol: akshare_hsi(), "stock": None})
     monkeypatch.setattr(
-        services, "get_provider", lambda name=None: {"yahoo-down": down, "akshare": akshare}[name]
+        fetching, "get_provider", lambda name=None: {"yahoo-down": down, "akshare": akshare}[name]
     )
     assert services.provider_chain(hsi) == ["yahoo-down", "akshare"]
     for _ in range(3):

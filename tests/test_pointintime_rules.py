@@ -37,9 +37,9 @@ def test_an_automatic_void_holds_from_the_session_that_triggered_it(seed_forecas
 
 def test_the_scorer_stores_when_a_void_takes_effect(hsi, seed_forecast, settings):
     """The seed forecast with no HSI bars at all: void once 10 sessions after its deadline are done."""
-    from forecasts.services import score_instrument_forecasts
+    from forecasts.services import forecasts_score
 
-    score_instrument_forecasts(hsi)
+    forecasts_score(hsi)
     seed_forecast.refresh_from_db()
     assert seed_forecast.status == Status.VOID
     assert seed_forecast.voided_on is not None and seed_forecast.voided_on > seed_forecast.deadline

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from django.db import IntegrityError, connection
 
-from marketdata import services
 from marketdata.calendars import get_calendar
 from marketdata.models import PriceBar, PriceBarRevision
+from marketdata.services import bars as services
 from tests.factories import InstrumentFactory
 
 pytestmark = pytest.mark.django_db

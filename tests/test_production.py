@@ -19,7 +19,7 @@ from django.core.cache import caches
 
 from config.logging import JSONFormatter, TaskContextFilter
 from forecasts.models import Forecast, Status
-from forecasts.services import score_instrument_forecasts
+from forecasts.services import forecasts_score
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,7 +216,7 @@ def test_clock_passing_the_deadline_while_data_is_late_is_not_a_miss(hsi_with_pr
         deadline_source="stated",
     )  # data ends 2026-08-26
     with time_machine.travel(datetime(2026, 8, 31, 12, tzinfo=ZoneInfo("UTC")), tick=False):
-        score_instrument_forecasts(hsi_with_prices)
+        forecasts_score(hsi_with_prices)
     f.refresh_from_db()
     assert f.status == Status.PENDING and f.awaiting_data
     assert Forecast.objects.filter(status=Status.MISS, pk=f.pk).count() == 0

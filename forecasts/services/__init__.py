@@ -33,7 +33,7 @@ from forecasts.services.people import (
 from forecasts.services.scoring import (
     ScoringSummary,
     claim_for,
-    score_instrument_forecasts,
+    forecasts_score,
     score_result_fields,
 )
 
@@ -51,10 +51,10 @@ __all__ = [
     "forecast_judge",
     "forecast_publish",
     "forecast_void",
+    "forecasts_score",
     "instrument_by_name",
     "readable_slug",
     "require_role",
-    "score_instrument_forecasts",
     "score_result_fields",
     "sha256_text",
     "strategist_get_or_create",

@@ -18,7 +18,7 @@ from forecasts.scoring import bulk
 from forecasts.services.history import OUTCOME_FIELDS, SCORE_FIELDS, equal, jsonable
 from marketdata.calendars import get_calendar
 from marketdata.models import Instrument, PriceBarRevision, Split
-from marketdata.services import bars_frame
+from marketdata.selectors import bars_frame
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def score_result_fields(result: scoring.ScoreResult, *, benchmark_return: float 
     return fields
 
 
-def score_instrument_forecasts(
+def forecasts_score(
     instrument: Instrument,
     *,
     as_of: datetime | None = None,

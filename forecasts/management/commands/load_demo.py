@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 
 from forecasts.editorial.importers import import_forecasts
 from forecasts.models import Source
-from forecasts.services import score_instrument_forecasts
+from forecasts.services import forecasts_score
 from marketdata.models import Instrument
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
@@ -38,7 +38,7 @@ class Command(BaseCommand):
             f"{result.flagged} held for review"
         )
         for instrument in Instrument.objects.all():
-            summary = score_instrument_forecasts(instrument)
+            summary = forecasts_score(instrument)
             if summary.scored:
                 self.stdout.write(f"scored {instrument.symbol}: {summary.by_status}")
         if not no_admin:

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
 
-from forecasts.services import score_instrument_forecasts
+from forecasts.services import forecasts_score
 from marketdata.models import Instrument
 
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--as-of {as_of!r}: expected an ISO date like 2025-02-20") from exc
             as_of_dt = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo("UTC"))
         for inst in instruments:
-            summary = score_instrument_forecasts(inst, as_of=as_of_dt)
+            summary = forecasts_score(inst, as_of=as_of_dt)
             if not summary.scored:
                 continue
             counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_status.items()))
