@@ -8,7 +8,7 @@ from contextlib import contextmanager, suppress
 from datetime import date
 
 from celery import shared_task
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from forecasts.models import Forecast, Kind, Status
 from forecasts.services import forecasts_score, queueing
@@ -40,7 +40,10 @@ def _one_scorer_per_instrument(instrument_id: int):
 SCORING_LOCK_CLASS = 16_0001  # the first key of the advisory lock pair (the second is the instrument)
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=10, max_retries=5)
+# A lost database connection (a PostgreSQL restart) is retried like a broken socket: the rerun is safe.
+@shared_task(
+    acks_late=True, autoretry_for=(OSError, OperationalError, InterfaceError), retry_backoff=10, max_retries=5
+)
 def score_forecasts(instrument_id: int, revised_from: str | None = None) -> dict:
     instrument = Instrument.objects.get(pk=instrument_id)
     with _one_scorer_per_instrument(instrument_id):

@@ -40,8 +40,8 @@ VALID_CODES = EXCHANGE_CODES + ROUND_THE_CLOCK_CODES
 
 #: Closures that exchange-calendars gets wrong: whole days on which the exchange did not trade but the
 #: library (4.13.2) still lists a session. Each entry is removed from the sessions. Add an entry with
-#: the source of the fact in the reason; pin it in tests/test_calendars.py. Remove it once the library
-#: release we pin has it (the table is harmless then: removing a non-session is a no-op).
+#: the source of the fact in the reason; pin it in tests/marketdata/test_calendars.py. Remove it once the
+#: library release we pin has it (the table is harmless then: removing a non-session is a no-op).
 #: Partial-day weather cancellations (e.g. morning session cancelled, afternoon traded) are NOT
 #: closures: the day keeps its close, which is all the scorer needs.
 CORRECTIONS: dict[str, dict[date, str]] = {

@@ -3,7 +3,9 @@
 Every task is idempotent (upserts on unique keys; scoring writes only what differs) and runs with
 ``acks_late``, so a redelivery after a crash is harmless. A per-instrument lock (Redis when
 REDIS_URL is set, a TaskLock row otherwise) keeps two refreshes of one instrument from running at
-once: the second returns at once with ``skipped``.
+once: the second returns at once with ``skipped``. The one exception is a *redelivered* message (its
+worker died mid-refresh, while holding the lock): it retries once the dead holder's lease has run out
+(marketdata.locks: at most LOCK_LEASE_SECONDS), so the bars are not left waiting for the next day.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from marketdata.signals import announce_bars
 
 log = logging.getLogger(__name__)
 
-LOCK_SECONDS = 900
+LOCK_SECONDS = 900  # the longest a refresh may hold its lock
+LOCK_LEASE_SECONDS = 30  # how long the lock outlives a holder that died (it is renewed while it works)
 BACKFILL_EVERY = 20 * 3600
 BACKFILL_COUNTDOWN = 600
 
@@ -34,6 +37,22 @@ def _queue_scoring(instrument_id: int, changed: date | None, revised_from: date 
     if changed is None:
         return
     announce_bars(instrument_id, revised_from=revised_from)
+
+
+def _lock_busy(task, instrument: Instrument) -> dict:
+    """The instrument's lock is held. A redelivered message retries after one lease: if the holder was
+    its own dead worker, the lock has expired by then; if the lock is still held, a live refresh holds it
+    (it renews its lease) and will store the bars, so the retry skips. Any other message skips at once."""
+    redelivered = bool((task.request.delivery_info or {}).get("redelivered"))
+    if redelivered and task.request.retries < task.max_retries:
+        log.warning(
+            "%s of %s redelivered while its lock is held (a worker died holding it?); retrying in %ss",
+            task.name,
+            instrument.symbol,
+            LOCK_LEASE_SECONDS + 2,
+        )
+        raise task.retry(countdown=LOCK_LEASE_SECONDS + 2)
+    return {"instrument": instrument.symbol, "skipped": "a refresh of it is already running"}
 
 
 def _summary(instrument: Instrument, result: services.RefreshResult | None) -> dict:
@@ -59,14 +78,15 @@ def _summary(instrument: Instrument, result: services.RefreshResult | None) -> d
     retry_jitter=True,
     max_retries=6,
     acks_late=True,
+    bind=True,
 )
-def refresh_prices(instrument_id: int) -> dict:
+def refresh_prices(self, instrument_id: int) -> dict:
     """Fetch new bars for one instrument (primary provider, then fallbacks), then score what they
     affect. A provider failure raises before any bar is written, so forecasts simply stay pending."""
     instrument = Instrument.objects.get(pk=instrument_id)
-    with job_lock(f"refresh:{instrument_id}", timeout=LOCK_SECONDS) as acquired:
+    with job_lock(f"refresh:{instrument_id}", timeout=LOCK_SECONDS, lease=LOCK_LEASE_SECONDS) as acquired:
         if not acquired:
-            return {"instrument": instrument.symbol, "skipped": "a refresh of it is already running"}
+            return _lock_busy(self, instrument)
         result = services.refresh_instrument_prices(instrument)
         _queue_scoring(instrument_id, result.first_changed_session, result.revised_from)
         return _summary(instrument, result)
@@ -79,14 +99,15 @@ def refresh_prices(instrument_id: int) -> dict:
     retry_jitter=True,
     max_retries=4,
     acks_late=True,
+    bind=True,
 )
-def backfill_prices(instrument_id: int) -> dict:
+def backfill_prices(self, instrument_id: int) -> dict:
     """Fill the instrument's missing sessions, back to HINDSIGHT_HISTORY_SESSIONS sessions before
     its earliest forecast. Does nothing when nothing is missing."""
     instrument = Instrument.objects.get(pk=instrument_id)
-    with job_lock(f"refresh:{instrument_id}", timeout=LOCK_SECONDS) as acquired:
+    with job_lock(f"refresh:{instrument_id}", timeout=LOCK_SECONDS, lease=LOCK_LEASE_SECONDS) as acquired:
         if not acquired:
-            return {"instrument": instrument.symbol, "skipped": "a refresh of it is already running"}
+            return _lock_busy(self, instrument)
         result = services.backfill_instrument(instrument)
         if result is not None:
             _queue_scoring(instrument_id, result.first_changed_session, result.revised_from)

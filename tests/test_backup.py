@@ -3,7 +3,6 @@
 import csv
 import subprocess
 import sys
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -13,9 +12,10 @@ from config.backup import dump, restore
 from forecasts.editorial.importers import import_forecasts
 from forecasts.models import Forecast
 from tests.conftest import require_service
+from tests.paths import DEMO_CSV
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-DEMO = Path(__file__).resolve().parent.parent / "forecasts" / "demo" / "forecasts.csv"
+DEMO = DEMO_CSV
 TABLES = [
     "forecasts_forecast",
     "forecasts_source",

@@ -9,6 +9,7 @@ on redelivery.
 """
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -85,79 +86,99 @@ def test_worker_killed_mid_scoring_leaves_nothing_half_written(hsi_with_prices, 
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="unfinished (issue 16): phase 1 passes; in phase 2 the scoring of 3,000 forecasts is done before "
-    "the test can freeze the pool process, so the restart does not yet land mid-task",
-)
 def test_postgres_restarted_mid_scoring_with_persistent_connections(hsi, own_redis, start_worker):
     """The production CONN_MAX_AGE (60 s, connections kept between tasks, CONN_HEALTH_CHECKS on).
 
-    1. PostgreSQL restarts while the worker idles on a persistent connection: the next task must find
-       the dead connection, reconnect and succeed at its first attempt.
-    2. PostgreSQL restarts in the middle of a scoring task (3,000 forecasts): the task
-       fails cleanly (every forecast it scored has its one event, the rest are untouched), and the sweep
-       completes it.
+    1. PostgreSQL restarts while the worker idles on a persistent connection: the next task (a price
+       refresh) must find the dead connection, reconnect and succeed at its first attempt.
+    2. PostgreSQL restarts in the middle of the scoring task that refresh queued. To be sure the restart
+       lands mid-task, the test holds a row lock (SELECT ... FOR UPDATE, from its own connection) on the
+       forecast a third of the way through the scorer's order: the scorer commits the ones before it, then
+       waits on that row inside its transaction (seen in pg_stat_activity), and PostgreSQL is restarted
+       under it. The task must fail (or retry) cleanly: every forecast it decided has its one "scored"
+       event, the blocked one and those after it are untouched.
+    3. Nobody restarts the worker: the hourly sweep (as beat sends it) scores the rest, each forecast
+       exactly once and as a clean run on the stored bars scores it.
     """
+    import psycopg
+
+    from marketdata.services import get_or_create_instrument
+    from tests.conftest import test_database_url
     from tests.servers import restart_postgres
+    from tests.test_faults_real import assert_scored_once_and_right
 
     require_service(
         "a restartable PostgreSQL (tests.servers)",
         bool(os.environ.get("HINDSIGHT_TEST_PG_CTL")) and connection.vendor == "postgresql",
     )
-    n = 3000
+    n = 1200
     _many_forecasts(hsi, n)
-    producer, log, _proc = start_worker(own_redis.url)  # no DATABASE_CONN_MAX_AGE: the default, 60
+    pks = list(Forecast.all_objects.filter(instrument=hsi).order_by("pk").values_list("pk", flat=True))
+    blocked_pk = pks[n // 3]
+    producer, log, proc = start_worker(own_redis.url)  # no DATABASE_CONN_MAX_AGE: the default, 60
 
-    # 1. A warm persistent connection, then a restart while the worker is idle.
-    producer.send_task("forecasts.tasks.score_forecasts", args=[hsi.pk])  # no bars yet: all stay pending
+    # 1. A warm persistent connection, then a restart while the worker is idle. The warming task scores
+    # an instrument with no forecasts: scoring HSI before its bars exist would void every call (their
+    # deadlines are long past, SCORING's "bars still missing 10 sessions after the deadline").
+    idle = get_or_create_instrument("BTC-USD")[0]
+    producer.send_task("forecasts.tasks.score_forecasts", args=[idle.pk])
     _wait(lambda: "succeeded" in log.read_text(), 90, "the first task failed", log)
+    assert scored_count() == 0, log.read_text()[-3000:]
     connection.close()
     restart_postgres("fast")
-    producer.send_task("marketdata.tasks.refresh_prices", args=[hsi.pk])
-    _wait(lambda: _safely(lambda: PriceBar.objects.filter(instrument=hsi).exists()), 90, "no bars", log)
-    assert "OperationalError" not in log.read_text(), "a dead persistent connection was used"
-
-    # 2. The refresh queued the scoring of all 1,500; restart PostgreSQL in the middle of it.
-    # The pool process is frozen (SIGSTOP) the moment scoring has begun, so the restart is sure to land
-    # inside the task, and thawed once PostgreSQL is back: its connection is then a dead one.
-    _wait(lambda: _safely(_scoring_writes_in_flight), 120, "scoring never started", log)
-    pool = _children(_proc.pid)
-    for pid in pool:
-        os.kill(pid, signal.SIGSTOP)
+    blocker = psycopg.connect(test_database_url())  # a transaction stays open: the row lock is held
     try:
+        blocker.execute("SELECT id FROM forecasts_forecast WHERE id = %s FOR UPDATE", [blocked_pk])
+        producer.send_task("marketdata.tasks.refresh_prices", args=[hsi.pk])
+        _wait(lambda: _safely(lambda: PriceBar.objects.filter(instrument=hsi).exists()), 90, "no bars", log)
+        assert "OperationalError" not in log.read_text(), "a dead persistent connection was used"
+
+        # 2. The refresh queued the scoring; it stops on the locked row, inside its transaction.
+        _wait(lambda: _safely(_scorer_waiting_on_a_row_lock), 120, "the scorer never reached the row", log)
+        partial = scored_count()
+        assert 0 < partial < n, f"the scorer is not mid-task ({partial}/{n} scored)"
         connection.close()
-        restart_postgres("fast")
-        connection.close()
-        partial = _wait(lambda: _safely(scored_count), 60, "no connection after the restart", log)
+        restart_postgres("fast")  # ends every backend: the scorer's (mid-transaction) and the blocker's
     finally:
-        for pid in pool:
-            os.kill(pid, signal.SIGCONT)
-    assert partial < n, "the restart came too late to be mid-scoring"
+        blocker.close()
     _wait(
-        lambda: "OperationalError" in log.read_text() or "InterfaceError" in log.read_text(),
+        lambda: re.search(r"score_forecasts\[[^]]+\] (raised unexpected|retry)", log.read_text()),
         60,
-        "the task did not notice the restart",
+        "the scoring task did not end (failed or retried) after the restart",
         log,
     )
+    text = log.read_text()
+    assert "OperationalError" in text or "InterfaceError" in text, text[-3000:]
+    _wait(lambda: _safely(scored_count) is not None, 30, "no connection after the restart", log)
+    after = scored_count()
+    if "raised unexpected" in text:  # failed cleanly: nothing written after the restart
+        assert after == partial, f"{after - partial} forecasts were written by a task that failed"
+    assert Forecast.all_objects.get(pk=blocked_pk).status == Status.PENDING
     _assert_one_scored_event_per_decided()
 
-    # 3. Nobody restarts the worker. The hourly sweep (as beat sends it) finishes the work.
+    # 3. The hourly sweep (as beat sends it) finishes the work on the same, never restarted, worker.
     producer.send_task("forecasts.tasks.score_all_pending")
-    _wait(lambda: _safely(scored_count) == n, 180, f"the sweep did not complete ({scored_count()}/{n})", log)
-    _assert_one_scored_event_per_decided()
-    assert _proc.poll() is None
+    _wait(lambda: _safely(scored_count) == n, 120, f"the sweep did not complete ({scored_count()}/{n})", log)
+    _wait(lambda: _last_scoring_done(log), 60, "the sweep's scoring did not end", log)
+    assert_scored_once_and_right(hsi)
+    assert proc.poll() is None
+    print(f"PostgreSQL restarted at {partial}/{n} scored, {after} when the task ended; the sweep did all")
 
 
-def _scoring_writes_in_flight() -> bool:
-    """Is another backend inside a transaction that has written scores not yet committed?"""
+def _scorer_waiting_on_a_row_lock() -> bool:
+    """Is another backend waiting for a row lock in the middle of an UPDATE of a forecast?"""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
-            "AND backend_xid IS NOT NULL AND state <> 'idle' "
-            "AND (query ILIKE '%%forecasts_forecast%%' OR query ILIKE '%%forecastevent%%')"
+            "AND wait_event_type = 'Lock' AND backend_xid IS NOT NULL "
+            "AND query ILIKE 'UPDATE %%forecasts_forecast%%'"
         )
-        return cursor.fetchone()[0] > 0 or scored_count() > 0
+        return cursor.fetchone()[0] > 0
+
+
+def _last_scoring_done(log) -> bool:
+    lines = [line for line in log.read_text().splitlines() if "score_forecasts[" in line]
+    return bool(lines) and "succeeded" in lines[-1]
 
 
 def scored_count() -> int:

@@ -26,7 +26,7 @@ from django.db import connection
 from django.utils import timezone
 
 from forecasts.models import Forecast, ForecastEvent, Status
-from forecasts.services import score_instrument_forecasts
+from forecasts.services import forecasts_score
 from marketdata.models import FetchLog, Instrument, PriceBar
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -51,13 +51,13 @@ def wait_for(predicate, timeout: float, message: str, *logs: Path, every: float 
 
 def assert_scored_once_and_right(*instruments: Instrument) -> dict[int, str]:
     """Exactly one "scored" event per decided forecast, and each forecast's stored outcome equal to a
-    clean run's on the bars now stored (a report: score_instrument_forecasts with persist=False)."""
+    clean run's on the bars now stored (a report: forecasts_score with persist=False)."""
     decided = sorted(Forecast.all_objects.exclude(status=Status.PENDING).values_list("pk", flat=True))
     events = sorted(ForecastEvent.objects.filter(action="scored").values_list("forecast_id", flat=True))
     assert events == decided, f"scored events {events} != decided forecasts {decided}"
     stored = {f.pk: f for f in Forecast.all_objects.all()}
     for instrument in instruments:
-        report = score_instrument_forecasts(instrument, persist=False)
+        report = forecasts_score(instrument, persist=False)
         for pk, result in report.results:
             f = stored[pk]
             assert (f.status, f.resolved_on) == (result.status, result.resolved_on), (
@@ -467,17 +467,15 @@ def _worker_backend_writing(table: str):
         return cursor.fetchone()[0] > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG found by this test: the killed refresh keeps its Redis job lock (marketdata.locks, 900 s), "
-    "so the redelivered refresh returns 'skipped: a refresh of it is already running' and is acked; the bars "
-    "and the scoring wait for the next scheduled refresh. The all-or-none part passes.",
-)
 def test_worker_killed_during_a_price_upsert_leaves_all_bars_or_none(own_redis, start_worker, tmp_path):
     """A backfill of 9,000 daily bars is one transaction. The pool process is SIGKILLed while it is
     inside it (its PostgreSQL backend has written rows not yet committed): no bar of the batch may be
-    visible afterwards; redelivered, the task stores all of them and scores the forecast once."""
+    visible afterwards. The dead process held the instrument's Redis lock; the redelivered task must
+    not be skipped as "already running" (issue 16: it was, for the 15 minutes the lock used to last):
+    the lock's lease runs out (marketdata.locks), the redelivery retries, stores all the bars and
+    every forecast is scored once."""
     from marketdata.services import get_or_create_instrument
+    from marketdata.tasks import LOCK_LEASE_SECONDS
 
     require_pg()
     days = 9000
@@ -502,12 +500,71 @@ def test_worker_killed_during_a_price_upsert_leaves_all_bars_or_none(own_redis, 
     t = time.monotonic()
     seen = PriceBar.objects.filter(instrument=btc).count()
     assert seen == 0, f"{seen} of {days} bars of a killed upsert are visible"
-    wait_for(lambda: decided_count() == 5, 180, "the redelivered refresh did not finish", log)
+    wait_for(lambda: decided_count() == 5, 150, "the redelivered refresh did not finish", log)
+    took = time.monotonic() - t
     assert PriceBar.objects.filter(instrument=btc).count() == days
     text = log.read_text()
     assert "WorkerLostError" in text or "exited prematurely" in text
+    assert "redelivered while its lock is held" in text and "Retry in" in text, text[-3000:]
+    assert "a refresh of it is already running" not in text
     assert_scored_once_and_right(btc)
-    assert time.monotonic() - t < 180
+    # Back within about one lease of the kill (plus the upsert and the scoring), not the old 15 minutes.
+    assert LOCK_LEASE_SECONDS <= took < LOCK_LEASE_SECONDS + 90, f"recovered {took:.0f}s after the kill"
+
+
+HOLD_A_LOCK = """
+import time
+from marketdata.locks import job_lock
+with job_lock("fault-test:lease", timeout=120, lease=2) as got:
+    print("held" if got else "busy", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_live_holder_keeps_its_redis_lock_and_a_dead_one_loses_it_within_the_lease(own_redis, settings):
+    """The lease behind the refresh lock (marketdata.locks), with a real holder process: while it lives,
+    its heartbeat keeps the 2 s lease for several leases; SIGKILLed, its lock is free within one lease."""
+    from marketdata.locks import job_lock
+
+    settings.REDIS_URL = own_redis.url
+    holder = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", HOLD_A_LOCK],
+        cwd=ROOT,
+        env=process_env(REDIS_URL=own_redis.url, DATABASE_URL=_db_url()),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        said = []
+        for line in holder.stdout:  # until it says whether it holds the lock, or exits
+            said.append(line.strip())
+            if said[-1] in ("held", "busy"):
+                break
+        assert said and said[-1] == "held", "\n".join(said)
+        import redis
+
+        token = redis.Redis.from_url(own_redis.url).get("hindsight:lock:fault-test:lease").decode()
+        assert f":{holder.pid}:" in token, token  # the lock names its holder
+        until = time.monotonic() + 7  # three and a half leases
+        while time.monotonic() < until:
+            with job_lock("fault-test:lease", lease=2) as got:
+                assert not got, "a live holder lost its lock when its lease ran out"
+            time.sleep(0.25)
+        holder.kill()
+        holder.wait(10)
+        killed = time.monotonic()
+        while True:
+            with job_lock("fault-test:lease", lease=2) as got:
+                if got:
+                    break
+            assert time.monotonic() - killed < 3, "the dead holder's lock outlived its lease"
+            time.sleep(0.05)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        holder.wait(10)
 
 
 def _children(pid: int) -> list[int]:

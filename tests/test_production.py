@@ -8,7 +8,6 @@ import secrets
 import subprocess
 import sys
 from datetime import date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,9 +19,10 @@ from django.core.cache import caches
 from config.logging import JSONFormatter, TaskContextFilter
 from forecasts.models import Forecast, Status
 from forecasts.services import forecasts_score
+from tests.paths import ROOT
 from tests.servers import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = ROOT
 
 
 def test_check_deploy_reports_nothing_with_production_settings():

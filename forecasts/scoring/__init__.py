@@ -6,7 +6,8 @@ A pure package (no Django, no I/O, no clock):
   (the last-close rule, automatic voids, skill and boldness) and the stored score columns;
 - `difficulty` — the random-walk probability p and the volatility it rests on;
 - `single` — `score()`, one claim at a time;
-- `bulk` — `score_many()`, the vectorised twin: the very same results, field for field (tests/test_bulk.py).
+- `bulk` — `score_many()`, the vectorised twin: the very same results, field for field
+  (tests/forecasts/scoring/test_bulk.py).
 
 The names below are the public surface; import them from `forecasts.scoring`.
 """

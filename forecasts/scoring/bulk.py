@@ -3,7 +3,8 @@
 Pure module: no Django, no I/O, no clock. ``score_many(claims, bars, calendar, as_of=...)`` returns, for
 each claim, the very ``ScoreResult`` that ``single.score`` would return (every field, the note's text
 included; difficulty, skill and boldness are computed by the same scalar code, so they are equal, not just
-close). ``tests/test_bulk.py`` checks that with hypothesis on random bars, claims, splits and instants.
+close). ``tests/forecasts/scoring/test_bulk.py`` checks that with hypothesis on random bars, claims,
+splits and instants.
 
 How it stays near the cost of reading the data once (numbers in BENCHMARKS.md):
 - the bars are aligned once onto the calendar's session array (NaN where there is no bar, or the session

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 
-from tests.test_admin_desk import SEED_TEXT, serve_pages
+from tests.forecasts.editorial.test_desk_and_admin import SEED_TEXT, serve_pages
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -24,9 +23,10 @@ from marketdata.locks import job_lock
 from marketdata.models import BarStatus, HeldBar, Instrument, PriceBar, PriceBarRevision, Split, TaskLock
 from marketdata.providers import OfflineCSVProvider, read_price_csv
 from tests.factories import SourceFactory, make_forecast
+from tests.paths import PRICE_DATA
 
 pytestmark = pytest.mark.django_db
-DATA = Path(__file__).resolve().parent.parent / "marketdata" / "data"
+DATA = PRICE_DATA
 NY = ZoneInfo("America/New_York")
 # The admin pages are tested against this module's own URLconf (only the admin).
 urlpatterns = [path("admin/", admin.site.urls)]

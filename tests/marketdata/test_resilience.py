@@ -7,7 +7,6 @@ import json
 import threading
 import time
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -27,9 +26,10 @@ from marketdata.providers.akshare_hk import AkshareHKProvider
 from marketdata.providers.ccxt_crypto import CCXTProvider
 from marketdata.resilience import CircuitBreaker, CircuitOpen, RateLimitTimeout, guarded_call
 from marketdata.services import fetching
+from tests.paths import FIXTURES, PRICE_DATA
 
-FIXTURES = Path(__file__).parent / "fixtures"
-DATA = Path(__file__).resolve().parent.parent / "marketdata" / "data"
+FIXTURES = FIXTURES
+DATA = PRICE_DATA
 HSI_REF = InstrumentRef("HSI", "XHKG", "Asia/Hong_Kong")
 BTC_REF = InstrumentRef("BTC-USD", "24/7", "UTC")
 

@@ -2,7 +2,6 @@
 
 import csv as csv_module
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -10,10 +9,11 @@ from django.core.management import CommandError, call_command
 from forecasts.editorial.importers import ImportFailed, import_forecasts
 from forecasts.models import Forecast, ForecastEvent, Source, Strategist
 from marketdata.models import Instrument, PriceBar
+from tests.paths import DEMO_CSV
 
 pytestmark = pytest.mark.django_db
 
-DEMO = Path(__file__).resolve().parent.parent / "forecasts" / "demo" / "forecasts.csv"
+DEMO = DEMO_CSV
 HEADER = (
     "strategist,firm,publication,url,title,published,quote,instrument,kind,target,target_upper,"
     "other_instrument,basis,deadline,deadline_source\n"

@@ -36,8 +36,9 @@ from marketdata.providers import (
     resolve_symbol,
     validate_bars,
 )
+from tests.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "yahoo"
+FIXTURES = FIXTURES / "yahoo"
 
 HSI = InstrumentRef("HSI", "XHKG", "Asia/Hong_Kong")
 NVDA = InstrumentRef("NVDA", "XNAS", "America/New_York")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -17,8 +16,9 @@ from marketdata.calendars import (
     TradingCalendar,
     get_calendar,
 )
+from tests.paths import PRICE_DATA
 
-DATA = Path(__file__).resolve().parent.parent / "marketdata" / "data"
+DATA = PRICE_DATA
 HK = ZoneInfo("Asia/Hong_Kong")
 
 

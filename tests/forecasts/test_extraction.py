@@ -8,7 +8,6 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -24,9 +23,10 @@ from forecasts.extraction import (
     html_to_text,
     parse_levels,
 )
+from tests.paths import FIXTURES, ROOT
 
 # The development part only: tests/fixtures/articles/test/ is the frozen test part (ANNOTATION.md).
-ARTICLES = Path(__file__).resolve().parent / "fixtures" / "articles" / "dev"
+ARTICLES = FIXTURES / "articles" / "dev"
 KINDS = {
     "reach",
     "close_above",
@@ -594,9 +594,7 @@ def test_command_rejects_missing_files_and_bad_dates(tmp_path):
 
 
 def test_extraction_module_stays_pure():
-    source = (Path(__file__).resolve().parent.parent / "forecasts" / "extraction.py").read_text(
-        encoding="utf-8"
-    )
+    source = (ROOT / "forecasts" / "extraction.py").read_text(encoding="utf-8")
     assert not re.search(r"^\s*(?:from|import)\s+django", source, re.M)
 
 

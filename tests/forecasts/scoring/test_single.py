@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime
-from pathlib import Path
 from statistics import NormalDist
 from zoneinfo import ZoneInfo
 
@@ -32,11 +31,12 @@ from forecasts.scoring import (
     score,
 )
 from marketdata.calendars import get_calendar
+from tests.paths import PRICE_DATA
 
 HK = ZoneInfo("Asia/Hong_Kong")
 NAN = float("nan")
 PHI = NormalDist().cdf
-DATA = Path(__file__).resolve().parent.parent / "marketdata" / "data"
+DATA = PRICE_DATA
 
 
 def utc(*args: int) -> datetime:

@@ -43,3 +43,26 @@ def test_the_scorer_stores_when_a_void_takes_effect(hsi, seed_forecast, settings
     seed_forecast.refresh_from_db()
     assert seed_forecast.status == Status.VOID
     assert seed_forecast.voided_on is not None and seed_forecast.voided_on > seed_forecast.deadline
+
+
+def test_an_automatic_void_is_decided_once_the_missing_bars_arrive(hsi, seed_forecast):
+    """Scored before its history was loaded, the seed is void for missing bars; the bars then arrive
+    (a backfill) and the next scoring decides it: a hit on 2025-02-21, with the change in its history."""
+    from django.conf import settings
+
+    from forecasts.services import forecasts_score
+    from marketdata.providers.offline import read_price_csv
+    from marketdata.services import upsert_price_bars
+
+    forecasts_score(hsi)
+    seed_forecast.refresh_from_db()
+    assert seed_forecast.status == Status.VOID
+    upsert_price_bars(hsi, read_price_csv(settings.HINDSIGHT_OFFLINE_DATA_DIR / "HSI.csv"), source="offline")
+    forecasts_score(hsi)
+    seed_forecast.refresh_from_db()
+    assert (seed_forecast.status, str(seed_forecast.resolved_on)) == (Status.HIT, "2025-02-21")
+    assert (seed_forecast.void_reason, seed_forecast.voided_on) == ("", None)
+    assert list(seed_forecast.events.filter(action="scored").values_list("changes__status", flat=True)) == [
+        ["pending", "void"],
+        ["void", "hit"],
+    ]

@@ -261,7 +261,8 @@ def test_feed_of_resolutions(client, demo):
     response = client.get("/feeds/resolutions/")
     assert response["Content-Type"].startswith("application/atom+xml")
     body = response.content.decode()
-    # First the signed ledger head (tests/test_ledger_head.py), then the 50 latest decisions, newest first.
+    # First the signed ledger head (tests/forecasts/test_ledger_head.py), then the 50 latest decisions,
+    # newest first.
     decided = Forecast.objects.filter(status__in=["hit", "miss", "void"], scored_at__isnull=False)
     latest = list(decided.order_by("-scored_at", "-resolved_on", "-pk")[:50])
     assert len(latest) == min(decided.count(), 50) > 0

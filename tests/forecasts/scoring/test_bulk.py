@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -24,8 +23,9 @@ from hypothesis import strategies as st
 from forecasts.scoring import Basis, Claim, Kind, ScoreResult, Split, Status, score
 from forecasts.scoring.bulk import Other, score_many
 from marketdata.calendars import get_calendar
+from tests.paths import PRICE_DATA
 
-DATA = Path(__file__).resolve().parent.parent / "marketdata" / "data"
+DATA = PRICE_DATA
 HK = ZoneInfo("Asia/Hong_Kong")
 FLOAT_FIELDS = ("difficulty", "skill", "boldness", "sigma", "window_return", "other_return")
 CALENDARS = ("XHKG", "XNYS", "24/7", "24/5", "CMES")

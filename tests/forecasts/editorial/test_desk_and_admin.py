@@ -8,16 +8,16 @@ import re
 import threading
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 
 from forecasts.models import Forecast, ForecastEvent, LedgerEntry, Source
+from tests.paths import DEMO_CSV, FIXTURES
 
 pytestmark = pytest.mark.django_db
 
-DEMO = Path(__file__).resolve().parent.parent / "forecasts" / "demo" / "forecasts.csv"
+DEMO = DEMO_CSV
 SEED_TEXT = (
     "Hong Kong stocks rallied on Friday, with the Hang Seng Index closing at its highest level in four "
     "months. Alvin Ngan, a strategist at Zhongtai Financial International, said the HSI could reclaim last "
@@ -291,7 +291,7 @@ def test_admin_add_form_records_validates_and_scores(
 
 # ------------------------------------------------------------------- the desk's suggestions: why, ticks, URL
 
-FIXTURE_HTML = Path(__file__).resolve().parent / "fixtures" / "html" / "desk_article.html"
+FIXTURE_HTML = FIXTURES / "html" / "desk_article.html"
 FETCHED = {
     "url": "https://markets.example.com/hk/article/20250303-hang-seng-targets",
     "publication": "",

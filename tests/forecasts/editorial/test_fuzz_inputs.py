@@ -1,7 +1,7 @@
 """Bad input from outside never crashes and never half-writes: fuzzed CSV imports.
 
-(The API is fuzzed by schemathesis in tests/test_schemathesis.py; article text by
-the hypothesis tests in tests/test_extraction.py.)
+(The API is fuzzed by schemathesis in tests/forecasts/api/test_schemathesis.py; article text by
+the hypothesis tests in tests/forecasts/test_extraction.py.)
 """
 
 import io
