@@ -17,7 +17,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -66,10 +66,10 @@ _FULLWIDTH.update({0x201C: 0x22, 0x201D: 0x22, 0x00A0: 0x20})
 
 
 _VARIANTS = str.maketrans({"恆": "恒", "匯": "滙", "纔": "才", "週": "周", "臺": "台", "裏": "裡"})
-_S2T = None
+_S2T: Callable[[str], str] | bool | None = None
 
 
-def _opencc():
+def _opencc() -> Callable[[str], str] | None:
     """OpenCC's Simplified -> Traditional (Hong Kong) converter, or None when the library is missing."""
     global _S2T
     if _S2T is None:
@@ -79,7 +79,7 @@ def _opencc():
             _S2T = opencc.OpenCC("s2hk").convert
         except Exception:  # the extractor still works on Traditional text without it
             _S2T = False
-    return _S2T or None
+    return _S2T if callable(_S2T) else None
 
 
 def _to_traditional(text: str) -> str:
@@ -87,7 +87,7 @@ def _to_traditional(text: str) -> str:
     convert = _opencc()
     if convert is None:
         return text
-    out = convert(text)
+    out: str = convert(text)
     if len(out) == len(text):
         return out
     lines = text.split("\n")
@@ -445,10 +445,11 @@ class _AliasTable:
                 aliases[alias.strip()] = symbol
         # Chinese aliases go through the same normalisation as the text (OpenCC's Hong Kong forms: 兌 -> 兑)
         aliases = {(_normalise(k) if _CJK_RE.search(k) else k): v for k, v in aliases.items()}
-        latin, cjk = [], []
+        latin: list[str] = []
+        cjk: list[str] = []
         self.symbol_of: dict[str, str | None] = {}
-        for alias, symbol in aliases.items():
-            self.symbol_of[alias.casefold()] = symbol
+        for alias, target in aliases.items():
+            self.symbol_of[alias.casefold()] = target
             (cjk if _CJK_RE.search(alias) else latin).append(alias)
         parts = []
         if latin:
@@ -1635,7 +1636,9 @@ def _instrument_for(
     return carried
 
 
-def _deadline_for(pos: int, clause: tuple[int, int], deadlines: list[Deadline], cjk: bool, single: bool):
+def _deadline_for(
+    pos: int, clause: tuple[int, int], deadlines: list[Deadline], cjk: bool, single: bool
+) -> Deadline | None:
     in_clause = [d for d in deadlines if clause[0] <= d.start < clause[1]]
     before = [d for d in in_clause if d.end <= pos]
     after = [d for d in in_clause if d.start >= pos]
@@ -1668,7 +1671,7 @@ def _kind_for(norm: str, level: Level, cue_from: int, sentence_start: int) -> tu
     if cues:
         last = max(cues, key=lambda m: (m.end(), m.end() - m.start()))
         kind = {"below": "close_below", "reach": "reach", "above": "close_above", "manual": "manual"}[
-            last.lastgroup
+            last.lastgroup or "reach"
         ]
         cue, explicit = re.sub(r"\s+", " ", last.group(0)), True
         before_cue = norm[max(sentence_start, base + last.start() - 60) : base + last.start()]
@@ -1727,7 +1730,7 @@ _MEDIAN_GROUP = re.compile(r"median|average|mean|consensus|poll|survey|平均", 
 
 def _respective_targets(
     norm: str, a: int, levels: list[Level], mentions: list[_Mention], marks: list[tuple[int, _Who]]
-) -> tuple[list[str | None] | None, list[_Who] | None, list[str] | None]:
+) -> tuple[list[str] | None, list[_Who] | None, list[str | None] | None]:
     """For "A and B at X and Y, respectively" / "分別為X及Y": the i-th level goes with the i-th instrument,
     speaker or bull/bear label named before the first level."""
     first = levels[0].start
@@ -1870,7 +1873,9 @@ def _claims_in(
             if level.value <= 0 or level.value >= 100:
                 continue
             deadline = _deadline_for(level.start, clause, deadlines, cjk, len(levels) == 1)
-            cue = (down if sign < 0 else up).group(0)
+            move = down if sign < 0 else up
+            assert move is not None  # a percentage is kept only with a move word (checked above)
+            cue: str | None = move.group(0)
             claims.append(
                 _Claim(
                     instrument,
@@ -1892,7 +1897,9 @@ def _claims_in(
         if _AFTER_MANUAL.match(after_level):
             kind = "manual"
         elif kind == "reach" and _AFTER_TARGET.match(after_level):
-            kind, cue, explicit = "close_above", _AFTER_TARGET.match(after_level).group(0).strip(), True
+            after_target = _AFTER_TARGET.match(after_level)
+            assert after_target is not None  # matched just above
+            kind, cue, explicit = "close_above", after_target.group(0).strip(), True
         if (
             kind == "reach"
             and re.search(r"(?i)\btarget\b|目標|預測", norm[clause[0] : level.start])
@@ -1968,9 +1975,14 @@ def _claims_in(
         if not (qual or up or down):
             continue
         if qual or (up and down) or _NEGATION.search(norm[max(a, hedge_at - 12) : b]):
-            kind, cue = "manual", (qual or up or down).group(0)
+            word = qual or up or down
+            assert word is not None  # one of them matched (checked above)
+            kind, cue = "manual", word.group(0)
+        elif up is not None:
+            kind, cue = "direction_up", up.group(0)
         else:
-            kind, cue = ("direction_up", up.group(0)) if up else ("direction_down", down.group(0))
+            assert down is not None
+            kind, cue = "direction_down", down.group(0)
         deadline = deadlines[0] if deadlines else None
         claims.append(_Claim(symbol, kind, None, None, deadline, pos, cue))
     return claims
@@ -2152,7 +2164,7 @@ def _extract(
         org = byline.group("org").strip() or None
         speakers.byline = _Person(re.sub(r"\s+", "", byline.group("name")), org)
     results: list[Candidate] = []
-    seen: set[tuple] = set()
+    seen: set[tuple[object, ...]] = set()
     previous: _Who | None = None
     carried: str | None = None
     carried_paragraph = -1
@@ -2162,7 +2174,7 @@ def _extract(
     previous_deadlines: list[Deadline] = []
     previous_paragraph = -1
     previous_group_paragraph = -2
-    claimed: dict[tuple, int] = {}
+    claimed: dict[tuple[object, ...], int] = {}
     for sentence in _split_sentences(norm):
         a, b = sentence.start, sentence.end
         mentions = table.find(norm, a, b)
