@@ -227,6 +227,17 @@ def test_source_page_lists_its_forecasts(client, seed):
     assert client.get("/sources/999999/").status_code == 404
 
 
+def test_a_source_page_shows_article_text_only_and_says_when_none_was_kept(client, seed):
+    # The demo keeps quotes, not article texts: the seed's page says so and shows no notes of ours.
+    html = client.get(f"/sources/{seed.source_id}/").content.decode()
+    assert seed.source.article_text == ""
+    assert "The text of this article was not kept" in html and "STATUS:" not in html
+    Source.objects.filter(pk=seed.source_id).update(article_text="Hong Kong stocks rallied on Friday.")
+    html = client.get(f"/sources/{seed.source_id}/").content.decode()
+    assert "The article's text, as recorded" in html and "Hong Kong stocks rallied on Friday." in html
+    assert "was not kept" not in html
+
+
 def test_source_with_only_drafts_is_not_public(client, demo):
     source = SourceFactory()
     assert client.get(f"/sources/{source.pk}/").status_code == 404
