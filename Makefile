@@ -36,7 +36,7 @@ system-deps:
 
 run: setup
 	DJANGO_DEBUG=true $(PY) manage.py migrate --no-input
-	DJANGO_DEBUG=true $(PY) manage.py load_demo
+	PORT=$(PORT) DJANGO_DEBUG=true $(PY) manage.py load_demo
 	@echo "Serving http://127.0.0.1:$(PORT)/  (admin: /admin/, API: /api/)"
 	DJANGO_DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 

@@ -1,3 +1,4 @@
+import os
 import secrets
 from pathlib import Path
 
@@ -61,6 +62,7 @@ class Command(BaseCommand):
         password = password_file.read_text().strip()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Admin login: http://127.0.0.1:8000/admin/  user: admin  password: {password}"
+                f"Admin login: http://127.0.0.1:{os.environ.get('PORT', '8000')}/admin/  "
+                f"user: admin  password: {password}"
             )
         )
