@@ -87,7 +87,7 @@ def refresh_prices(self, instrument_id: int) -> dict:
     with job_lock(f"refresh:{instrument_id}", timeout=LOCK_SECONDS, lease=LOCK_LEASE_SECONDS) as acquired:
         if not acquired:
             return _lock_busy(self, instrument)
-        result = services.refresh_instrument_prices(instrument)
+        result = services.prices_refresh(instrument)
         _queue_scoring(instrument_id, result.first_changed_session, result.revised_from)
         return _summary(instrument, result)
 
@@ -108,7 +108,7 @@ def backfill_prices(self, instrument_id: int) -> dict:
     with job_lock(f"refresh:{instrument_id}", timeout=LOCK_SECONDS, lease=LOCK_LEASE_SECONDS) as acquired:
         if not acquired:
             return _lock_busy(self, instrument)
-        result = services.backfill_instrument(instrument)
+        result = services.prices_backfill(instrument)
         if result is not None:
             _queue_scoring(instrument_id, result.first_changed_session, result.revised_from)
         return _summary(instrument, result)

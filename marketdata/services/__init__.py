@@ -23,12 +23,12 @@ from marketdata.services.bars import (
 from marketdata.services.fetching import (
     FetchResult,
     RefreshResult,
-    backfill_instrument,
     fetch_with_fallback,
     get_provider,
     history_start,
+    prices_backfill,
+    prices_refresh,
     provider_chain,
-    refresh_instrument_prices,
 )
 from marketdata.services.instruments import get_or_create_instrument, instrument_ref
 
@@ -37,7 +37,6 @@ __all__ = [
     "FetchResult",
     "RefreshResult",
     "UpsertResult",
-    "backfill_instrument",
     "bars_frame",
     "fetch_with_fallback",
     "finished_sessions_only",
@@ -48,8 +47,9 @@ __all__ = [
     "instrument_ref",
     "instruments_by_symbol",
     "missing_sessions",
+    "prices_backfill",
+    "prices_refresh",
     "provider_chain",
-    "refresh_instrument_prices",
     "reject_held_bar",
     "release_held_bar",
     "store_splits",

@@ -152,7 +152,7 @@ class RefreshResult:
         return min(candidates) if candidates else None
 
 
-def refresh_instrument_prices(
+def prices_refresh(
     instrument: Instrument,
     *,
     provider: PriceProvider | None = None,
@@ -223,7 +223,7 @@ def history_start(instrument: Instrument, *, now: datetime | None = None) -> dat
     return days[max(0, i - settings.HINDSIGHT_HISTORY_SESSIONS)].astype(object)
 
 
-def backfill_instrument(
+def prices_backfill(
     instrument: Instrument, *, now: datetime | None = None, provider: PriceProvider | None = None
 ) -> RefreshResult | None:
     """Fetch from the first missing session of the wanted history on; None if nothing is missing."""
@@ -231,4 +231,4 @@ def backfill_instrument(
     gaps = missing_sessions(instrument, history_start(instrument, now=now), now.date(), now=now)
     if not gaps:
         return None
-    return refresh_instrument_prices(instrument, provider=provider, now=now, start=gaps[0])
+    return prices_refresh(instrument, provider=provider, now=now, start=gaps[0])

@@ -71,7 +71,7 @@ def test_a_spike_is_held_out_of_scoring_until_an_admin_decides(hsi, seed_forecas
     spiked[["open", "high", "low", "close"]] *= 10  # a vendor's unit error
     now = datetime(2025, 2, 22, tzinfo=UTC)
 
-    result = services.refresh_instrument_prices(hsi, provider=CannedProvider(spiked), now=now)
+    result = services.prices_refresh(hsi, provider=CannedProvider(spiked), now=now)
 
     assert result.upsert.created == 0 and len(result.upsert.held) == 1
     held = HeldBar.objects.get(instrument=hsi)
@@ -84,17 +84,15 @@ def test_a_spike_is_held_out_of_scoring_until_an_admin_decides(hsi, seed_forecas
     assert f.status == Status.PENDING  # not a hit on a bad bar
 
     # Fetching the same bad values again does not queue them twice.
-    services.refresh_instrument_prices(hsi, provider=CannedProvider(spiked), now=now)
+    services.prices_refresh(hsi, provider=CannedProvider(spiked), now=now)
     assert HeldBar.objects.filter(instrument=hsi).count() == 1
 
     assert services.reject_held_bar(held, note="10x unit error")
-    services.refresh_instrument_prices(hsi, provider=CannedProvider(spiked), now=now)
+    services.prices_refresh(hsi, provider=CannedProvider(spiked), now=now)
     assert HeldBar.objects.filter(instrument=hsi).count() == 1  # a rejected value stays rejected
 
     # The vendor fixes it: the right bar passes and decides the forecast.
-    services.refresh_instrument_prices(
-        hsi, provider=CannedProvider(bars.loc["2025-02-21":"2025-02-21"]), now=now
-    )
+    services.prices_refresh(hsi, provider=CannedProvider(bars.loc["2025-02-21":"2025-02-21"]), now=now)
     with time_machine.travel(now, tick=False):
         forecasts_score(hsi)
     f.refresh_from_db()
@@ -106,9 +104,7 @@ def test_releasing_a_held_bar_stores_it(hsi) -> None:
     services.upsert_price_bars(hsi, bars.loc[:"2025-04-04"], source="offline")
     crash = bars.loc["2025-04-07":"2025-04-07"].copy()
     crash[["open", "high", "low", "close"]] *= 0.5  # -50%: held (a real -13% day is not)
-    services.refresh_instrument_prices(
-        hsi, provider=CannedProvider(crash), now=datetime(2025, 4, 8, tzinfo=UTC)
-    )
+    services.prices_refresh(hsi, provider=CannedProvider(crash), now=datetime(2025, 4, 8, tzinfo=UTC))
     held = HeldBar.objects.get(status=BarStatus.HELD)
     result = services.release_held_bar(held, note="checked against HKEX")
     assert result.created == 1
@@ -146,10 +142,10 @@ def test_a_revision_is_recorded_and_rescores_the_forecast_with_history(
 
     monkeypatch.setattr(fetching, "get_provider", lambda name=None: provider)
     # Refresh only the revised stretch: the newest stored bar is 2026-08-26, so ask from 2025-02-14.
-    original = services.refresh_instrument_prices
+    original = services.prices_refresh
     monkeypatch.setattr(
         services,
-        "refresh_instrument_prices",
+        "prices_refresh",
         lambda inst, **kw: original(inst, start=date(2025, 2, 14), **kw),
     )
 
@@ -409,9 +405,7 @@ def test_admin_release_action_rescores(staff_client, hsi) -> None:
     services.upsert_price_bars(hsi, bars.loc[:"2025-04-04"], source="offline")
     crash = bars.loc["2025-04-07":"2025-04-07"].copy()
     crash[["open", "high", "low", "close"]] *= 0.5
-    services.refresh_instrument_prices(
-        hsi, provider=CannedProvider(crash), now=datetime(2025, 4, 8, tzinfo=UTC)
-    )
+    services.prices_refresh(hsi, provider=CannedProvider(crash), now=datetime(2025, 4, 8, tzinfo=UTC))
     held = HeldBar.objects.get()
     response = staff_client.post(
         "/admin/marketdata/heldbar/", {"action": "release", "_selected_action": [held.pk]}

@@ -288,7 +288,7 @@ def test_when_the_primary_fails_the_fallback_fills_in_and_the_admin_log_shows_it
     assert "HTTP 503" in FetchLog.objects.get(provider="yahoo-down").error
     assert down.calls == 3  # retried (transient), then given up
 
-    refreshed = services.refresh_instrument_prices(
+    refreshed = services.prices_refresh(
         hsi, provider=akshare, now=datetime(2025, 2, 25, tzinfo=UTC), start=date(2025, 2, 10)
     )
     assert refreshed.upsert.created == 11
@@ -317,7 +317,7 @@ def test_the_chain_comes_from_settings_and_skips_an_open_circuit(hsi, settings, 
 @pytest.mark.django_db
 def test_when_every_provider_fails_nothing_is_written_and_the_task_can_retry(hsi) -> None:
     with pytest.raises(ProviderTransientError):
-        services.refresh_instrument_prices(
+        services.prices_refresh(
             hsi, provider=DownProvider(), now=datetime(2025, 2, 25, tzinfo=UTC), start=date(2025, 2, 10)
         )
     assert not PriceBar.objects.filter(instrument=hsi).exists()
