@@ -459,6 +459,35 @@ def test_random_rows_are_stored_whole_or_refused_by_field(
         assert (Forecast.all_objects.count(), Source.objects.count(), ForecastEvent.objects.count()) == counts
 
 
+CLAIMS = st.fixed_dictionaries(
+    {
+        "quote": TEXT,
+        "kind": st.sampled_from(["reach", "close_above", "range", "move_pct", "manual", "moon"]),
+        "target": NUMBERS,
+        "target_upper": NUMBERS,
+        "deadline": st.sampled_from(["", "2025-12-31", "2025-01-01", "2031-01-01", "soon"]),
+        "deadline_source": st.sampled_from(["", "stated", "implied", "none", "maybe"]),
+    }
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(changes=CLAIMS)
+def test_random_claims_through_the_admin_add_form_are_stored_whole_or_refused_by_field(
+    changes, reviewer, client, tmp_path, hsi_with_prices
+):
+    """The admin add form takes the claim only (source and strategist are picked from the records)."""
+    send("admin_add", [{**ROW, "kind": "direction_up", "target": ""}], reviewer, client, tmp_path)  # setup
+    counts = (Forecast.all_objects.count(), Source.objects.count(), ForecastEvent.objects.count())
+    outcome = send("admin_add", [{**ROW, **changes}], reviewer, client, tmp_path)
+    if outcome.stored:
+        (f,) = outcome.stored
+        assert not outcome.fields and f.events.filter(action="created").count() == 1
+    else:
+        # Refused naming a field, or the very claim already recorded: either way nothing new was written.
+        assert (Forecast.all_objects.count(), Source.objects.count(), ForecastEvent.objects.count()) == counts
+
+
 def test_the_database_refuses_the_same_claim_twice_with_nulls_equal(hsi_with_prices):
     """Behind the service, PostgreSQL holds the identity too: NULL targets count as equal."""
     from django.db import IntegrityError, connection, transaction
