@@ -32,18 +32,19 @@ CHUNK_INSTRUMENTS = 200
 
 # The service's own stored columns and mapping (forecasts.scoring.rules), so the benchmark writes what
 # production writes.
+# SQL types of the rulebook's stored columns; the temp table follows SCORE_COLUMNS, so it cannot drift.
+_SQL_TYPES = {
+    "status": "text", "status_note": "text", "awaiting_data": "bool", "resolved_on": "date",
+    "resolution_price": "float8", "baseline": "float8", "baseline_date": "date", "window_start": "date",
+    "window_end": "date", "window_sessions": "int", "difficulty": "float8", "skill": "float8",
+    "window_return": "float8", "benchmark_return": "float8", "scorer_version": "text", "void_reason": "text",
+    "voided_on": "date",
+}  # fmt: skip
 TEMP_DDL = (
-    "CREATE TEMP TABLE bench_scores (id int PRIMARY KEY, old_status text, status text, status_note text, "
-    "awaiting_data bool, resolved_on date, resolution_price float8, baseline float8, baseline_date date, "
-    "window_start date, window_end date, window_sessions int, difficulty float8, skill float8, "
-    "window_return float8, benchmark_return float8, scorer_version text, void_reason text, voided_on date) "
-    "ON COMMIT DROP"
+    "CREATE TEMP TABLE bench_scores (id int PRIMARY KEY, old_status text, "
+    + ", ".join(f"{c} {_SQL_TYPES[c]}" for c in SCORE_COLUMNS)
+    + ") ON COMMIT DROP"
 )
-assert SCORE_COLUMNS == (
-    "status", "status_note", "awaiting_data", "resolved_on", "resolution_price", "baseline", "baseline_date",
-    "window_start", "window_end", "window_sessions", "difficulty", "skill", "window_return",
-    "benchmark_return", "scorer_version", "void_reason", "voided_on",
-), "TEMP_DDL follows the rulebook's columns"  # fmt: skip
 
 
 def _changes(field: str) -> str:

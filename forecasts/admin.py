@@ -84,7 +84,7 @@ def _slug_optional(form):
 def _clean_person(obj, model) -> None:
     """The recording service's rules for a name typed in the admin: no invisible or control
     characters, never empty; the slug readable (pinyin for Chinese names) when left empty."""
-    errors = recording._Errors()
+    errors = recording.FieldErrors()
     obj.name = recording.clean_text(obj.name, "strategist", errors, required=True)
     if errors:
         raise ValidationError({"name": errors["strategist"]})

@@ -64,7 +64,7 @@ def forecast_correct(forecast: Forecast, *, changes: dict, reason: str, actor) -
     problems: dict[str, list[str]] = {}
     for name in ("instrument", "other_instrument"):
         if changes.get(name):
-            errors = recording._Errors()
+            errors = recording.FieldErrors()
             changes[name] = recording.resolve_instrument(changes[name], name, errors)
             problems.update(errors)
     if problems:

@@ -38,7 +38,7 @@ PRE_TICK_CONFIDENCE = (
 
 def parse_published(value: str) -> date | datetime:
     """The recording service's parser, as a form field's clean (same rules, same words)."""
-    errors = recording._Errors()
+    errors = recording.FieldErrors()
     parsed = recording.parse_published(value, errors)
     if errors:
         raise ValidationError(errors["published"])

@@ -116,13 +116,10 @@ def import_forecasts(data: bytes | str, *, actor=None, dry_run: bool = False) ->
                 errors.extend(_row_errors(number, exc))
                 continue
             result.sources_created += int(recorded.source_created)
-            for item in recorded.items:
-                result.forecast_ids.append(item.forecast.pk)
-                if item.created:
-                    result.created += 1
-                    result.flagged += int(bool(item.possible_duplicates))
-                else:
-                    result.existing += 1
+            result.forecast_ids += [item.forecast.pk for item in recorded.items]
+            result.created += len(recorded.created)
+            result.existing += len(recorded.existing)
+            result.flagged += len(recorded.flagged)
         if errors or dry_run:
             transaction.set_rollback(True)
     if errors:

@@ -330,6 +330,11 @@ def note_last_close(close: float, last: date, ok: bool, rule: str) -> str:
 # ------------------------------------------------------------------------------------------ decisions
 
 
+#: How the note of an automatic void for missing bars begins (the scorer looks at such voids again when
+#: bars arrive later).
+MISSING_BARS_VOID = "void: bars still missing"
+
+
 def automatic_void(
     *,
     trading_ended_on: date | None,
@@ -356,8 +361,7 @@ def automatic_void(
         )
     if awaiting and cutoff_passed and cutoff is not None:
         return (
-            f"void: bars still missing {VOID_AFTER_SESSIONS} sessions after the deadline "
-            f"({list_dates(missing)})",
+            f"{MISSING_BARS_VOID} {VOID_AFTER_SESSIONS} sessions after the deadline ({list_dates(missing)})",
             cutoff,
         )
     return None

@@ -166,7 +166,9 @@ class RecordingRefused(Exception):
         return out
 
 
-class _Errors(dict):
+class FieldErrors(dict):
+    """{field: [messages]} collected while checking; every door renders it in its own terms."""
+
     def add(self, name: str, message: str) -> None:
         self.setdefault(name, []).append(message)
 
@@ -174,7 +176,7 @@ class _Errors(dict):
 # --- cleaning and parsing, once for every door ------------------------------------------------------
 
 
-def clean_text(value, name: str, errors: _Errors, *, required: bool, multiline: bool = False) -> str:
+def clean_text(value, name: str, errors: FieldErrors, *, required: bool, multiline: bool = False) -> str:
     """Strip control and format characters, normalise spaces, enforce the length limit."""
     if value is None:
         value = ""
@@ -205,7 +207,7 @@ def clean_text(value, name: str, errors: _Errors, *, required: bool, multiline: 
     return kept
 
 
-def parse_number(value, name: str, errors: _Errors) -> float | None:
+def parse_number(value, name: str, errors: FieldErrors) -> float | None:
     """A finite number from a JSON number or text like '23,200'; booleans and NaN are refused."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -230,7 +232,7 @@ def parse_number(value, name: str, errors: _Errors) -> float | None:
     return number
 
 
-def parse_published(value, errors: _Errors) -> date | datetime | None:
+def parse_published(value, errors: FieldErrors) -> date | datetime | None:
     """An ISO date (date-only) or a datetime with its UTC offset, between 2000-01-01 and now."""
     parsed: date | datetime | None
     if isinstance(value, date):  # a datetime is a date too
@@ -268,7 +270,7 @@ def _latest_local_date() -> date:
     return (timezone.now() + timedelta(hours=14)).date()
 
 
-def parse_date_field(value, name: str, errors: _Errors) -> date | None:
+def parse_date_field(value, name: str, errors: FieldErrors) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -287,7 +289,7 @@ def parse_date_field(value, name: str, errors: _Errors) -> date | None:
     return None
 
 
-def parse_made_at(value, errors: _Errors) -> datetime | None:
+def parse_made_at(value, errors: FieldErrors) -> datetime | None:
     if value is None or value == "":
         return None
     parsed = value if isinstance(value, datetime) else None
@@ -305,7 +307,7 @@ def parse_made_at(value, errors: _Errors) -> datetime | None:
     return parsed
 
 
-def check_url(value: str, errors: _Errors) -> None:
+def check_url(value: str, errors: FieldErrors) -> None:
     if not value:
         return
     try:
@@ -314,11 +316,7 @@ def check_url(value: str, errors: _Errors) -> None:
         errors.add("url", f"{value!r} is not an absolute http:// or https:// address.")
 
 
-def end_of_day(day: date, tz_name: str) -> datetime:
-    return services.end_of_day(day, tz_name)
-
-
-def resolve_instrument(value, name: str, errors: _Errors) -> Instrument | None:
+def resolve_instrument(value, name: str, errors: FieldErrors) -> Instrument | None:
     """By record, symbol or alias; a symbol the catalog knows is created (its prices come later)."""
     if isinstance(value, Instrument):
         return value
@@ -394,7 +392,7 @@ def record_source(
     """
     if actor is not None and not actor.has_perm("forecasts.add_forecast"):
         raise PermissionDenied("Your role cannot record forecasts.")
-    source_errors, item_errors = _Errors(), {i: _Errors() for i in range(len(forecasts))}
+    source_errors, item_errors = FieldErrors(), {i: FieldErrors() for i in range(len(forecasts))}
     if not forecasts:
         source_errors.add("forecasts", "Give at least one forecast.")
     with transaction.atomic():
@@ -458,7 +456,7 @@ def record_forecast(source: SourceInput | Source, forecast: ForecastInput, **kwa
     return record_source(source, [forecast], **kwargs).items[0]
 
 
-def _clean_source(source: SourceInput, errors: _Errors) -> dict:
+def _clean_source(source: SourceInput, errors: FieldErrors) -> dict:
     url = clean_text(source.url, "url", errors, required=True)
     check_url(url, errors)
     return {
@@ -473,7 +471,7 @@ def _clean_source(source: SourceInput, errors: _Errors) -> dict:
     }
 
 
-def _clean_item(item: ForecastInput, errors: _Errors, actor) -> dict:
+def _clean_item(item: ForecastInput, errors: FieldErrors, actor) -> dict:
     out: dict = {"input": item}
     if isinstance(item.strategist, Strategist):
         out["strategist"] = item.strategist
@@ -503,8 +501,6 @@ def _clean_item(item: ForecastInput, errors: _Errors, actor) -> dict:
         )
     if not source_of_deadline:
         source_of_deadline = DeadlineSource.STATED if out["deadline"] else DeadlineSource.NONE
-    if source_of_deadline == DeadlineSource.NONE and out["deadline"] is not None and not item.deadline_source:
-        source_of_deadline = DeadlineSource.STATED
     out["deadline_source"] = source_of_deadline
     out["made_at"] = parse_made_at(item.made_at, errors)
     out["instrument"] = resolve_instrument(item.instrument, "instrument", errors)
@@ -521,13 +517,13 @@ def _clean_item(item: ForecastInput, errors: _Errors, actor) -> dict:
     return out
 
 
-def _source_get_or_create(data: dict, published, instrument: Instrument, actor, errors: _Errors):
+def _source_get_or_create(data: dict, published, instrument: Instrument, actor, errors: FieldErrors):
     """The Source for the URL; a date-only publication is the end of that day in the first forecast's
     exchange time zone. An existing source must agree on the publication."""
     if isinstance(published, datetime):
         published_at, date_only = published, False
     else:
-        published_at, date_only = end_of_day(published, instrument.timezone_name), True
+        published_at, date_only = services.end_of_day(published, instrument.timezone_name), True
     existing = Source.objects.filter(url=data["url"]).first()
     if existing is not None:
         agrees = (
@@ -556,27 +552,19 @@ def _source_get_or_create(data: dict, published, instrument: Instrument, actor, 
     return source, True
 
 
-def _made_at_for(item: dict, source: Source) -> datetime:
-    """made_at: as given, else the publication — for a date-only source the end of that day in this
-    forecast's own exchange time zone (SCORING §2)."""
-    if item["made_at"] is not None:
-        return item["made_at"]
+def _publication_in(source: Source, instrument: Instrument) -> datetime:
+    """When the source became public for a forecast on `instrument`: its instant, or for a date-only
+    source the end of that day in the instrument's exchange time zone (SCORING §2)."""
     if source.published_date_only and source.published_on is not None:
-        return end_of_day(source.published_on, item["instrument"].timezone_name)
+        return services.end_of_day(source.published_on, instrument.timezone_name)
     return source.published_at
 
 
-def _check_claim(item: dict, source: Source, errors: _Errors) -> None:
+def _check_claim(item: dict, source: Source, errors: FieldErrors) -> None:
     """The rules that need the source: made_at in range and not after the publication, plausibility."""
     given = item["made_at"] is not None
-    made_at = _made_at_for(item, source)
-    item["made_at"] = made_at
-    # A date-only publication lasts until the end of its day wherever the forecast's market is.
-    published_by = (
-        end_of_day(source.published_on, item["instrument"].timezone_name)
-        if source.published_date_only and source.published_on
-        else source.published_at
-    )
+    published_by = _publication_in(source, item["instrument"])
+    made_at = item["made_at"] = item["made_at"] if given else published_by
     if made_at < EARLIEST:
         errors.add("made_at", f"{made_at.isoformat()} is before 2000-01-01.")
     if made_at > published_by:

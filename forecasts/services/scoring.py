@@ -22,8 +22,6 @@ from marketdata.selectors import bars_frame
 
 log = logging.getLogger(__name__)
 
-MISSING_BARS_VOID = "void: bars still missing"
-
 
 @dataclass
 class ScoringSummary:
@@ -114,7 +112,9 @@ def forecasts_score(
     summary = ScoringSummary(instrument=instrument.symbol)
     # Pending forecasts, and automatic voids for missing bars: bars that arrive later (a backfill after
     # a forecast was recorded on a new instrument) may decide them after all; still missing, they stay void.
-    candidates = Q(status=Status.PENDING) | Q(status=Status.VOID, void_reason__startswith=MISSING_BARS_VOID)
+    candidates = Q(status=Status.PENDING) | Q(
+        status=Status.VOID, void_reason__startswith=scoring.MISSING_BARS_VOID
+    )
     if revised_from is not None:
         candidates |= Q(status__in=[Status.HIT, Status.MISS], window_end__gte=revised_from)
     if not persist:
