@@ -200,9 +200,9 @@ def section_ingest(dsn: str, scale: Scale) -> None:
     import pandas as pd
     import psycopg
 
-    from marketdata import services
     from marketdata.calendars import get_calendar
     from marketdata.models import Instrument
+    from marketdata.services import bars as price_bars
     from marketdata.services import upsert_price_bars
 
     n_inst = 4 if scale.name == "small" else 10
@@ -295,7 +295,7 @@ def section_ingest(dsn: str, scale: Scale) -> None:
         "ingest_upsert_price_bars_per_s",
         max(service_rates),
         "bars/s",
-        f"best of {rounds}; COPY path from {services.COPY_UPSERT_MIN} bars",
+        f"best of {rounds}; COPY path from {price_bars.COPY_UPSERT_MIN} bars",
     )
     ratio = max(service_rates) / max(copy_rates)
     record("ingest_upsert_price_bars_vs_raw_copy", ratio, "of COPY", ">= 0.5", ratio >= 0.5)
