@@ -329,6 +329,7 @@ def section_web(url: str, scale: Scale, pages: list[str]) -> None:
     try:
         base = web.load(port, ["/bench/trivial/"], scale.web_seconds)
         record("web_trivial_rps", base["rps"], "req/s", "baseline")
+        record("web_trivial_failures", base["failures"], "non-200", "0", base["failures"] == 0)
         for page in pages:
             paths = [page.format(slug=s) for s in slugs] if "{slug}" in page else [page]
             status, size = web.get(port, paths[0])
@@ -341,6 +342,8 @@ def section_web(url: str, scale: Scale, pages: list[str]) -> None:
             record(f"web_{name}_rps", out["rps"], "req/s", f"{size:,} bytes")
             record(f"web_{name}_vs_trivial", ratio, "of trivial", ">= 0.5", ratio >= 0.5)
             record(f"web_{name}_p95_ms", out["p95_ms"], "ms", "< 50 ms", out["p95_ms"] < 50)
+            # Only 200s count above; any other answer (a 429, a 500) fails the figure outright.
+            record(f"web_{name}_failures", out["failures"], "non-200", "0", out["failures"] == 0)
     finally:
         proc.terminate()
         proc.wait(20)
