@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 CI ?=
 SERVICES_ENV := $(if $(CI),HINDSIGHT_REQUIRE_SERVICES=1,)
 
-.PHONY: setup system-deps run test test-fast lint fmt migrations-check backup restore bench load clean eval-extraction train-extraction
+.PHONY: setup system-deps run test test-fast lint fmt migrations-check backup restore bench load clean eval-extraction train-extraction messages
 
 setup: $(VENV)/.installed
 
@@ -52,6 +52,13 @@ eval-extraction: setup
 # a dev dependency). `$(PY) -m tests.extraction_eval --cv` gives its 5-fold cross-validated figures.
 train-extraction: setup
 	$(PY) -m tests.extraction_eval --train
+
+# Translations: collect the strings into the zh-Hant catalog, derive zh-Hans from it with OpenCC
+# (make_hans_catalog, reviewed replacements in that command), compile both.
+messages: setup
+	DJANGO_DEBUG=true $(PY) manage.py makemessages -l zh_Hant --no-obsolete --ignore='.venv/*' --ignore='tests/*' --ignore='bench/*'
+	DJANGO_DEBUG=true $(PY) manage.py make_hans_catalog
+	DJANGO_DEBUG=true $(PY) manage.py compilemessages --ignore='.venv/*'
 
 # Quick local loop: SQLite, no servers; service tests skip.
 test-fast: setup

@@ -124,7 +124,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("zh-hant", "繁體中文")]
+# Languages are chosen by URL prefix (/zh-hant/…, /zh-hans/…; English unprefixed), never by cookie or
+# Accept-Language, so a public page is the same for every anonymous reader and can be cached whole.
+LANGUAGES = [("en", "English"), ("zh-hant", "繁體中文"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "forecasts" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
@@ -12,6 +13,7 @@ urlpatterns = [
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("forecasts/favicon.svg"))),
     path(settings.HINDSIGHT_ADMIN_PATH, admin.site.urls),
     path("api/", include("forecasts.api.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("forecasts.urls")),
+    path("", include("forecasts.urls_unprefixed")),
 ]
+# The public site in every language: English at /, Chinese under /zh-hant/ and /zh-hans/.
+urlpatterns += i18n_patterns(path("", include("forecasts.urls")), prefix_default_language=False)

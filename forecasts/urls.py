@@ -1,6 +1,6 @@
 from django.urls import path
 
-from forecasts.site import ledger_views, views
+from forecasts.site import views
 from forecasts.site.feeds import ResolutionsFeed
 
 urlpatterns = [
@@ -16,7 +16,4 @@ urlpatterns = [
     path("methodology/", views.methodology_page, name="methodology"),
     path("search/", views.search_page, name="search"),
     path("feeds/resolutions/", ResolutionsFeed(), name="feed-resolutions"),
-    path("ledger/head.json", ledger_views.head_json, name="ledger-head"),
-    path("ledger/key.json", ledger_views.key_json, name="ledger-key"),
-    path("ledger/entries.json", ledger_views.entries_json, name="ledger-entries"),
 ]

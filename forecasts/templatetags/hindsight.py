@@ -96,3 +96,21 @@ def event_actor(event) -> str:
     if event.actor_id:
         return event.actor.get_username()
     return _("scorer") if event.action in ("scored", "rescored") else _("import")
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context) -> list[dict]:
+    """This page in every language, as plain links (the language is in the URL, never in a cookie)."""
+    from django.conf import settings
+    from django.urls import translate_url
+    from django.utils.translation import get_language, get_language_info
+
+    request = context.get("request")
+    here = request.get_full_path() if request is not None else "/"
+    current = get_language()
+    links = []
+    for code, _name in settings.LANGUAGES:
+        info = get_language_info(code)
+        url = translate_url(here, code)
+        links.append({"code": code, "name": info["name_local"], "url": url, "current": code == current})
+    return links

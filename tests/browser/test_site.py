@@ -107,19 +107,22 @@ def test_leaderboard_filters_change_the_results(demo_site, page, screenshot):
     assert page.console.errors == []
 
 
-def test_language_switch(demo_site, page, screenshot):
+def test_language_links(demo_site, page, screenshot):
     page.goto(demo_site + "/leaderboard/")
-    page.get_by_label("Language").select_option("zh-hant")
-    page.get_by_role("button", name="Switch").click()
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="繁體中文").click()
     page.wait_for_load_state("load")
-    assert page.url.endswith("/leaderboard/")
+    assert page.url.endswith("/zh-hant/leaderboard/")
     assert page.locator("html").get_attribute("lang") == "zh-Hant"
     assert page.locator("h1").text_content().strip() == "策略師排行榜"
     screenshot(page, "leaderboard-zh-hant")
-    page.goto(demo_site + "/")
+    page.get_by_role("navigation", name="語言").get_by_role("link", name="简体中文").click()
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/zh-hans/leaderboard/")
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    assert page.locator("h1").text_content().strip() == "策略师排行榜"
+    page.goto(demo_site + "/zh-hant/")
     screenshot(page, "home-zh-hant")
-    page.get_by_label("語言").select_option("en")
-    page.get_by_role("button", name="切換").click()
+    page.get_by_role("navigation", name="語言").get_by_role("link", name="English").click()
     page.wait_for_load_state("load")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.console.errors == []

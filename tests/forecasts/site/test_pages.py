@@ -337,18 +337,28 @@ def test_unpublished_forecasts_stay_off_public_pages(client, seed):
     assert "a draft call to 30,000" not in client.get("/search/?q=draft").content.decode()
 
 
-def test_pages_skip_link_and_language_switch(client, demo):
-    html = client.get("/").content.decode()
+def test_pages_skip_link_and_language_links(client, demo):
+    html = client.get("/leaderboard/?market=HK").content.decode()
     assert 'class="skip" href="#content"' in html
-    assert 'action="/i18n/setlang/"' in html and 'name="language"' in html
+    # Plain links to this page in every language; no form or CSRF token a cache would have to vary on.
+    for href in (
+        'href="/leaderboard/?market=HK"',
+        'href="/zh-hant/leaderboard/?market=HK"',
+        'href="/zh-hans/leaderboard/?market=HK"',
+    ):
+        assert href in html
+    assert "csrfmiddlewaretoken" not in html and 'method="post"' not in html
 
 
-def test_language_switch_to_traditional_chinese(client, demo):
-    response = client.post("/i18n/setlang/", {"language": "zh-hant", "next": "/leaderboard/"})
-    assert response.status_code == 302
-    html = client.get("/leaderboard/").content.decode()
-    assert 'lang="zh-Hant"' in html
-    assert "排行榜" in html
+@pytest.mark.parametrize(
+    "prefix, lang, word", [("/zh-hant", 'lang="zh-Hant"', "排行榜"), ("/zh-hans", 'lang="zh-Hans"', "排行榜")]
+)
+def test_language_is_chosen_by_url_prefix(client, demo, prefix, lang, word):
+    html = client.get(f"{prefix}/leaderboard/").content.decode()
+    assert lang in html and word in html
+    # Unprefixed is English whatever the browser asks for: the URL alone decides.
+    english = client.get("/leaderboard/", HTTP_ACCEPT_LANGUAGE="zh-Hant").content.decode()
+    assert 'lang="en"' in english and "Leaderboard" in english
 
 
 def test_user_text_is_escaped_everywhere(client, seed):
