@@ -400,6 +400,39 @@ DEFAULT_ALIASES: dict[str, str | None] = {
     "恒生中國企業指數": "HSCEI",
     "Hang Seng China Enterprises": "HSCEI",
     "納斯達克指數": "IXIC",
+    "納斯達克": "IXIC",
+    "納斯達克100": "NDX",
+    "納指100": "NDX",
+    "道瓊斯": "DJI",
+    "道瓊": "DJI",
+    "滬指": "SSEC",
+    "倫敦金": "GC_F",
+    "現貨金": "GC_F",
+    "XAU/USD": "GC_F",
+    "XAUUSD": "GC_F",
+    "BTC/USD": "BTC-USD",
+    "美元/日圓": "USDJPY",
+    "日圓": "USDJPY",
+    "日元": "USDJPY",
+    "美元/日元": "USDJPY",
+    "日圓匯率": "USDJPY",
+    "日元匯率": "USDJPY",
+    "美元/人民幣": "USDCNY",
+    "the greenback against the yen": "USDJPY",
+    "US dollar/yen": "USDJPY",
+    "dollar/yuan": "USDCNY",
+    "阿里": "9988.HK",
+    "期金": "GC_F",
+    "XAU": "GC_F",
+    "恒科指": "HSTECH",
+    "恒科": "HSTECH",
+    "東證": "TOPIX",
+    "USD-JPY": "USDJPY",
+    "USD-CNH": "USDCNY",
+    "美元指數": None,
+    "dollar index": None,
+    "DXY": None,
+    "騰訊控股": "0700.HK",
     "納斯達克綜合指數": "IXIC",
     # Things we do not track: a number next to them must not be given to a tracked instrument.
     "MSCI": None,
@@ -420,8 +453,33 @@ DEFAULT_ALIASES: dict[str, str | None] = {
     "人民幣": None,
     "Treasury": None,
     "Treasuries": None,
+    "Brent": None,
+    "WTI": None,
+    "Ether": None,
+    "ETH": None,
+    "XRP": None,
+    "Solana": None,
+    "Dogecoin": None,
+    "DAX": None,
+    "Stoxx": None,
+    "Sensex": None,
+    "Nifty": None,
+    "copper": None,
+    "platinum": None,
+    "A股": None,
+    "創業板": None,
+    "深證成指": None,
+    "銅價": None,
+    "原油": None,
+    "台積電": None,
 }
 
+_DEFAULT_KEYS = frozenset(k.casefold() for k in DEFAULT_ALIASES)
+_CJK_ALIAS_RE = re.compile(
+    "|".join(
+        re.escape(_normalise(k)) for k in sorted(DEFAULT_ALIASES, key=len, reverse=True) if _CJK_RE.search(k)
+    )
+)
 _ANAPHORA = re.compile(
     r"\b(?:the|its) (?:index|benchmark|gauge|metal|stock|shares|cryptocurrency|token|company)\b"
     r"|指數|指数|該股|该股",
@@ -454,7 +512,7 @@ class _AliasTable:
         parts = []
         if latin:
             alts = "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in sorted(latin, key=len, reverse=True))
-            parts.append(rf"(?<![\w&])(?:{alts})(?![\w&]|-\d)")
+            parts.append(rf"(?<![A-Za-z0-9_&])(?:{alts})(?![A-Za-z0-9_&]|-\d)")
         if cjk:
             parts.append("|".join(re.escape(a) for a in sorted(cjk, key=len, reverse=True)))
         self.regex = re.compile("|".join(parts), re.IGNORECASE) if parts else None
@@ -464,6 +522,8 @@ class _AliasTable:
             return []
         found = []
         for m in self.regex.finditer(norm, a, b):
+            if m.group(0) == "國指" and norm[m.start() - 1 : m.start()] == "中":
+                continue  # "MSCI中國指數" is not the HSCEI
             key = re.sub(r"\s+", " ", m.group(0)).casefold()
             found.append(_Mention(m.start(), m.end(), self.symbol_of.get(key), m.group(0)))
         return found
@@ -509,7 +569,9 @@ class Level:
 def _to_float(num: str, mult: str | None) -> float:
     value = float(num.replace(",", ""))
     m = (mult or "").lower()
-    if m == "k":
+    if m == "million":
+        value *= 1_000_000
+    elif m == "k":
         value *= 1_000
     elif m in ("萬", "万"):
         value *= 10_000
@@ -529,6 +591,9 @@ def parse_levels(text: str) -> list[Level]:
 _CN_NUMERAL = re.compile(
     r"(?P<cn>[一二兩三四五六七八九十][零一二兩三四五六七八九十百千萬]*)(?P<unit>\s?(?:點|大關|關|水平|以上|以下))?"
 )
+_WAN_THOUSANDS = re.compile(
+    r"(?<![\d.])(?P<w>[1-9]\d?)\s?[萬万]\s?(?P<k>[1-9])(?:\s?千)?(?![\d.,萬万億亿個个人])(?:\s?[點点])?"
+)
 _CN_PERCENT = re.compile(r"(?P<cn>[一二兩三四五六七八九半])成")
 
 
@@ -545,6 +610,10 @@ def _cn_levels(norm: str, a: int, b: int) -> Iterator[Level]:
         if value is None or value < 1000:
             continue
         yield Level(value, None, False, True, m.start(), m.end())
+    for m in _WAN_THOUSANDS.finditer(norm, a, b):  # "2萬6千點", "2萬6": 26,000
+        yield Level(
+            float(m.group("w")) * 10_000 + float(m.group("k")) * 1_000, None, False, True, m.start(), m.end()
+        )
     for m in _CN_PERCENT.finditer(norm, a, b):
         n = 0.5 if m.group("cn") == "半" else _cn_number(m.group("cn"))
         if n:
@@ -560,8 +629,12 @@ def _cn_number(cn: str) -> float | None:
         return None
 
 
-def _levels(norm: str, a: int, b: int) -> Iterator[Level]:
-    found = sorted([*_arabic_levels(norm, a, b), *_cn_levels(norm, a, b)], key=lambda lv: lv.start)
+def _levels(norm: str, a: int, b: int, small: bool = False) -> Iterator[Level]:
+    """Levels in norm[a:b]; with `small`, plain numbers that are not price-like ("160", "7.40") too, with
+    price_like False (the claims keep them only for a currency pair after a cue)."""
+    found = sorted(
+        [*_arabic_levels(norm, a, b, small), *_cn_levels(norm, a, b)], key=lambda lv: (lv.start, -lv.end)
+    )
     last_end = -1
     for lv in found:
         if lv.start >= last_end:
@@ -569,7 +642,7 @@ def _levels(norm: str, a: int, b: int) -> Iterator[Level]:
             yield lv
 
 
-def _arabic_levels(norm: str, a: int, b: int) -> Iterator[Level]:
+def _arabic_levels(norm: str, a: int, b: int, small: bool = False) -> Iterator[Level]:
     pos = a
     while True:
         m = _LEVEL_RE.search(norm, pos, b)
@@ -591,7 +664,9 @@ def _arabic_levels(norm: str, a: int, b: int) -> Iterator[Level]:
         if not unit and not mult and re.match(r"[A-Za-z]", norm[m.end("num") : m.end("num") + 1]):
             continue  # "2H", "1H25"
         lowered_mult = (mult or "").lower()
-        if lowered_mult in ("bn", "million", "billion", "trillion", "億", "亿") or (
+        if lowered_mult == "million" and cur and re.fullmatch(r"0\.\d+", num):
+            pass  # "$0.25 million" (a coin's price written in millions)
+        elif lowered_mult in ("bn", "million", "billion", "trillion", "億", "亿") or (
             m.group("mult2") or ""
         ).lower() in ("bn", "million", "billion", "trillion", "億", "亿"):
             continue
@@ -678,7 +753,7 @@ def _arabic_levels(norm: str, a: int, b: int) -> Iterator[Level]:
         price_like = not percent and (has_point_unit or has_money or grouped or value >= 1000)
         if re.fullmatch(r"(?:19|20)\d\d", num) and not (cur or unit or mult) and upper is not None:
             continue  # "2024-2025"
-        if not (price_like or percent):
+        if not (price_like or percent) and not (small and value > 0):
             continue
         if re.search(
             r"[(（]\s*(?:[滬深港]\s*[:：]\s*|(?:HK|SH|SZ)\s*[:：]?\s*)?$", norm[max(0, s - 5) : s]
@@ -787,9 +862,13 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
             rf"|\b(?P<y2>{_YR})\s+year[- ]end\b",
             "year_abs",
         ),
+        (rf"\b(?P<y>{_YR})-end\b", "year_abs"),
         (rf"\b(?:end[- ](?:of[- ])?)?(?P<m>{_MONTH_RE})\.?\s+(?P<y>{_YR})\b", "month_abs"),
         (rf"\bin\s+(?P<y>{_YR})\b|\bfor\s+(?P<y2>{_YR})\b", "year_abs"),
-        (rf"(?P<y>{_YR})\s*年\s*(?:第(?P<q>[一二三四1-4])|首)\s*季度?", "cn_q_abs"),
+        (rf"(?P<y>{_YR})\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*[日號号]", "cn_date"),
+        (rf"(?P<y>{_YR})\s*年\s*(?:第?(?P<q>[一二三四1-4])|首)\s*季度?", "cn_q_abs"),
+        (r"(?:未來|未来|今後|今后)\s*(?P<n>\d+|[一兩两二三])\s*年(?!底|中|內|内|初)", "cn_years"),
+        (rf"(?P<y>{_YR})\s*年\s*(?P<m>1[0-2]|0?[1-9])\s*月\s*(?:底|末|份)?(?!\s*\d)", "cn_month_abs"),
         (rf"(?P<y>{_YR})\s*年\s*(?P<p>底|年底|年尾|中|上半年|下半年)?", "cn_year_abs"),
         # relative, with a month: "by the end of June next year"
         (
@@ -834,7 +913,8 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
             r"|\bwithin\s+(?P<n2>\d+|[a-z]+)\s+(?P<u2>months?|years?|weeks?)\b"
             r"|\bin\s+(?P<n3>\d+|[a-z]+)\s+(?P<u3>months?|years?|weeks?)(?:'|’)?\s+time\b"
             r"|\b(?P<n4>\d+|[a-z]+)\s+(?P<u4>months?|years?)\s+from\s+now\b"
-            r"|\b(?P<n5>\d+)-(?P<u5>month|year)\b",
+            r"|\b(?P<n5>\d+|one|two|three|six|nine|twelve|eighteen)-(?P<u5>month|year)\b"
+            r"|\bin\s+(?P<n6>\d+|one|two|three|six|nine|twelve|eighteen)\s+(?P<u6>months|years)\b",
             "span",
         ),
         (
@@ -858,11 +938,15 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
             r"(?:今年|本年)\s*(?P<p>底|年底|年尾|內|内|餘下|剩下的時間|上半年|下半年|年中)?|年底|年尾|年內|年内|年末|(?<!明)年中",
             "cn_this",
         ),
-        (r"(?:未來|未来|今後|今后)?\s*(?P<n>\d+|[一二兩两三四五六九]|十二)\s*個?个?月(?:內|内)?", "cn_span"),
+        (
+            r"(?:未來|未来|今後|今后)\s*(?P<n>\d+|[一二兩两三四五六九]|十二)\s*個?个?月(?:內|内)?"
+            r"|(?P<n2>\d+|[一二兩两三四五六九]|十二)\s*[個个]月(?:內|内)?",
+            "cn_span",
+        ),
         (r"(?:下半年|上半年)", "cn_half"),
         (r"下(?:個)?月|下个月", "next_month"),
         (r"(?:本月|月底)", "this_month"),
-        (r"(?:第(?P<q>[一二三四1-4])|首)季", "cn_quarter"),
+        (r"(?:第(?P<q>[一二三四1-4])|首|(?<![\d年])(?P<q2>[一二三四])(?=季度))季", "cn_quarter"),
     ]
 ]
 
@@ -893,6 +977,8 @@ def _resolve(name: str, m: re.Match[str], published: date | None) -> tuple[date 
         tok = g.get("q") or "1"
         q = int(tok) if tok.isdigit() else _QUARTER_WORDS[tok]
         return _month_end(int(g["y"]), q * 3), "stated"
+    if name == "cn_month_abs":
+        return _month_end(int(g["y"]), int(g["m"])), "stated"
     if name == "cn_year_abs":
         y = int(g["y"])
         part = g.get("p") or ""
@@ -935,8 +1021,8 @@ def _resolve(name: str, m: re.Match[str], published: date | None) -> tuple[date 
     if name == "next_week":
         return date.fromordinal(p.toordinal() + 7), "implied"
     if name == "span":
-        n = next((g[k] for k in ("n", "n2", "n3", "n4", "n5") if g.get(k)), None)
-        u = next((g[k] for k in ("u", "u2", "u3", "u4", "u5") if g.get(k)), "")
+        n = next((g[k] for k in ("n", "n2", "n3", "n4", "n5", "n6") if g.get(k)), None)
+        u = next((g[k] for k in ("u", "u2", "u3", "u4", "u5", "u6") if g.get(k)), "")
         count = _number_word(n or "")
         if not count:
             return None
@@ -975,7 +1061,7 @@ def _resolve(name: str, m: re.Match[str], published: date | None) -> tuple[date 
             return date(p.year, 6, 30), "implied"
         return date(p.year, 12, 31), "implied"
     if name == "cn_span":
-        tok = g["n"]
+        tok = g["n"] or g["n2"]
         count = int(tok) if tok.isdigit() else _CN_DIGITS.get(tok)
         if not count or count > 120:
             return None
@@ -986,8 +1072,14 @@ def _resolve(name: str, m: re.Match[str], published: date | None) -> tuple[date 
         if end < p:
             end = date(end.year + 1, end.month, end.day)
         return end, "implied"
+    if name == "cn_years":
+        tok = g["n"]
+        count = int(tok) if tok.isdigit() else _CN_DIGITS.get(tok)
+        if not count or count > 10:
+            return None
+        return _add_months(p, 12 * count), "implied"
     if name == "cn_quarter":
-        tok = g.get("q") or "1"
+        tok = g.get("q") or g.get("q2") or "1"
         q = int(tok) if tok.isdigit() else _QUARTER_WORDS[tok]
         end = _month_end(p.year, q * 3)
         if end < p:
@@ -1019,6 +1111,9 @@ def _deadlines(norm: str, a: int, b: int, published: date | None) -> list[Deadli
                 continue  # a bare month name is not a horizon
             if name in ("cn_this", "cn_next") and re.match(r"以來|以来|至今|初至今", norm[e : e + 3]):
                 continue
+            if name == "cn_date":
+                taken.append((s, e))  # "2025年6月3日": a date in the text, not a horizon
+                continue
             resolved = _resolve(name, m, published)
             if resolved is None:
                 continue
@@ -1043,25 +1138,27 @@ _HEDGE_EN = re.compile(
     r"|projects?|projected|projecting|projections?|anticipates?|anticipated|anticipating|estimates?|estimated"
     r"|targets?|targeting|likely|unlikely|poised|set\s+to|on\s+track|(?:is|are|'s)\s+headed|looking\s+at"
     r"|believes?|calls?\s+for|at\s+(?:the\s+)?risk\s+of|(?:is|are)\s+going\s+to|outlook|bullish|bearish"
-    r"|stuck\s+to|reiterated)\b|'ll\b",
+    r"|stuck\s+to|reiterated|objectives?|(?:bull|bear|base)\s+case|scenario)\b|'ll\b",
     re.IGNORECASE,
 )
 _HEDGE_CN = re.compile(
     r"預計|预计|預期|预期|料|估計|估计|相信|認為|认为|目標|目标|預測|预测|可望|有望|看好|看淡|上望|下望|挑戰|挑战"
     r"|可見|可升|應該|应该|將|将|會|会|或|下站看|向下看|審慎|审慎|上調|調高|調升|下調|調低|評級|評級"
+    r"|預估|预估|上看|看至|有機會|有机会|可能|劍指|剑指|展望|最牛|最熊|上試|上试|下試|下试"
 )
 _PAST_CLAUSE = re.compile(
     r"\b(?:yesterday|last\s+(?:week|month|year|Friday|Monday|Tuesday|Wednesday|Thursday)|ago|earlier\s+this"
     r"|rose|fell|climbed|jumped|gained|added|dropped|slid|slumped|surged|soared|tumbled|closed|finished|ended"
     r"|rallied|rebounded|advanced|declined|lost|was\s+driven|were\s+driven|has\s+risen|has\s+fallen|had\s+been"
-    r"|hit\s+a\s+record|hit\s+an?\s+(?:all-time|record)|reached\s+a|so\s+far\s+this\s+year|year-to-date\s+(?:gain|rise)"
+    r"|(?<!to\s)(?<!ll\s)hit\s+a\s+record|(?<!to\s)(?<!ll\s)hit\s+an?\s+(?:all-time|record)|reached\s+a|so\s+far\s+this\s+year|year-to-date\s+(?:gain|rise)"
     r"|had\s+(?:a|an)|traded|remains?\s+around|on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday))\b"
     r"|昨|上周|上週|上星期|過去|过去|以來|以来|早前|早先|曾|收市|收報|收报|高見|低見|觸及|触及|年初至今|累升|累跌|累計|全年累"
     r"|已(?:大|累|經)?(?:升|跌|漲)|暫跌|暫升|半日|單日|巨震|全年(?:升|跌|上升|下跌)|(?<!預)(?<!目標)報(?=\s?\d)|當時|当时|次日|之後|跑贏|跑輸|(?:漲|升|跌)了|急擴|擴至|表現最好",
     re.IGNORECASE,
 )
 _FUTURE_IN_CLAUSE = re.compile(
-    r"\b(?:will|would|could|may|might|expects?|sees|forecasts?|predicts?|target|likely)\b|預計|预计|料|目標|目标|有望|可望",
+    r"\b(?:will|would|could|may|might|expects?|expecting|anticipat\w*|sees|forecasts?|predicts?|target|likely|poised"
+    r"|set\s+to)\b|預計|预计|料|目標|目标|有望|可望|預估",
     re.IGNORECASE,
 )
 
@@ -1092,9 +1189,11 @@ _CUE_RE = re.compile(
     r"|\b(?:higher|lower)\s+to\b|\btumble\b|\breclaim(?:s|ing)?\b|\bretake|\bregain|\btest(?:s|ing)?\b"
     r"|\btoward(?:s)?\b|\bup\s+to\b|\bas\s+(?:high|low)\s+as\b|\bbreak\s+(?:above|through)|\bsurpass|\btop(?:ping)?\b"
     r"|\bexceed(?:ing)?\b|\blooking\s+at\b|\bbringing\s+it\s+to|\bfalling\s+to"
-    r"|升至|升上|重上|挑戰|挑战|反彈至|反弹至|下站看|向下看|跌至|上望|下望|下試|下试|可見|可见|升穿|突破|(?<![年月])上(?=\s?\d))"
+    r"|升至|升上|重上|挑戰|挑战|上看|看至|看到|劍指|剑指|反彈至|反弹至|下站看|向下看|跌至|上望|下望|下試|下试|可見|可见|升穿|突破|(?<![年月])上(?=\s?\d))"
     r"|(?P<above>\btarget(?:s|ed)?\b|\bforecast\b|\bprojection\b|\bprediction\b|\bestimate\b|\bend\s+the\s+year\s+at"
-    r"|\bfinish\s+the\s+year\s+at|\bend\s+at\b|\btrade\s+around|\bsees?\s+the\s+.{1,30}?\bat\b|目標|目标|預測|预测|基準|基准|看(?=\s?\d))"
+    r"|\bfinish\s+the\s+year\s+at|\bend\s+at\b|\btrade\s+around|\b(?:sees?|expects?|forecasts?|predicts?|projects?)\s+(?:the\s+)?[^,;.]{1,30}?\b(?:at|ending\s+(?:the\s+year\s+)?at)\b"
+    r"|\bprice\s+objective|\b(?:base|bull)\s+case"
+    r"|\b(?:sees?|expects?|forecasts?|predicts?|projects?)\s+(?:about\s+|around\s+|roughly\s+)?$|目標|目标|預測|预测|基準|基准|看(?=\s?\d)|[兌兑][換换]?\s*$)"
     r"|(?P<manual>consolidat\w*|整固|區間上落|横行|橫行)",
     re.IGNORECASE,
 )
@@ -1102,13 +1201,16 @@ _AFTER_MANUAL = re.compile(
     r"\s*(?:點|点|points?)?\s*(?:附近)?\s*(?:作出整固|整固|橫行|横行|consolidat)", re.IGNORECASE
 )
 _AFTER_TARGET = re.compile(
-    r"\s*(?:(?:a\s+share|per\s+share)\s+)?(?:price\s+)?target\b|\s*(?:點|点)?\s*(?:目標|目标)", re.IGNORECASE
+    r"\s*(?:(?:a\s+share|per\s+share)\s+)?(?:price\s+)?(?:target|objective)\b|\s*PT\b|\s*(?:點|点)?\s*(?:目標|目标)",
+    re.IGNORECASE,
 )
 _BULL_BEAR = re.compile(
     r"(?P<bull>最牛|最樂觀|最乐观|bull\s+case)|(?P<bear>最熊|最悲觀|最悲观|bear\s+case)", re.IGNORECASE
 )
 _EXCLUDE_BEFORE = re.compile(
-    r"\bfrom\s+(?:\S+\s+){0,4}(?:target|forecast|estimate|call)\s+of\s*$|(?:\bfrom\b|close\s+of|closed\s+at|closing|record\s+close|record\s+high|finished|currently|trading\s+(?:at|around)"
+    r"\bfrom\s+(?:\S+\s+){0,4}(?:target|forecast|estimate|call)\s+of\s*$|(?:\bfrom\b|close\s+of|closed\s+at|closing|record\s+close"
+    r"|(?<!hit\sa\s)(?<!reach\sa\s)(?<!to\sa\s)(?<!new\s)record\s+high|finished|currently|trading\s+(?:at|around|near)"
+    r"|\bnow\s+(?:at|around|near)|hovering\s+(?:at|around|near)"
     r"|is\s+trading|press\s+time|price\s+of|previous|earlier|up\s+from|\blows?\b|low\s+of|average\s+(?:target|of)"
     r"|levels?\s+(?:around|of|near)|remains?\s+(?:around|near|at)|(?<!hit\s)(?<!reach\s)an?\s+(?:all-time|record)\s+high\s+of"
     r"|較|较|收市|收報|收报|報(?!告)|高見|低見|觸及|触及|早前|早先|年初的|加)\w*(?:\s*[^\s\d]+){0,2}?\s*$",
@@ -1156,9 +1258,10 @@ _TITLE_NAME_WORDS = (
     r"(?i:strategists?|analysts?|economists?|director|officer|head|manager|specialist|researcher|commentator"
     r"|portfolio\s+manager|fund\s+manager)"
 )
+_NAME_TOKEN = r"(?:Mc|Mac|O'|D')?[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?"
 _NAME = (
-    r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?"
-    r"(?:\s+(?:van\s+der|van|de|da|von|al)\s+[A-Z][a-z]+|\s+[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?){1,2}"
+    rf"{_NAME_TOKEN}(?:\s+[A-Z]\.)?"
+    rf"(?:\s+(?:van\s+der|van|de|da|von|al|bin|le)\s+{_NAME_TOKEN}|\s+{_NAME_TOKEN}){{1,2}}"
 )
 _FIRM_SUFFIX = (
     r"(?:Securities(?:\s+International)?(?:\s+\(HK\))?|Sachs|Capital(?:\s+Markets)?|Bank|Group|International|Research"
@@ -1167,7 +1270,7 @@ _FIRM_SUFFIX = (
     r"(?:\s+(?:Group\s+)?(?:Inc|Ltd|Corp|Co|LLC|AG|Plc|SA)\.?)?"
 )
 _KNOWN_FIRMS = (
-    r"Goldman\s+Sachs|Morgan\s+Stanley|JPMorgan(?:\s+Chase)?|J\.P\.\s+Morgan|Citi(?:group|bank)?|UBS|HSBC|BofA"
+    r"Goldman(?:\s+Sachs)?|Morgan\s+Stanley|JPMorgan(?:\s+Chase)?|J\.P\.\s+Morgan|Citi(?:group|bank)?|UBS|HSBC|BofA"
     r"|Bank\s+of\s+America|Wedbush(?:\s+Securities)?|Standard\s+Chartered|Fidelity(?:\s+International)?|Nomura|CLSA"
     r"|Jefferies|Barclays|Deutsche\s+Bank|Truist(?:\s+Securities)?|Piper\s+Sandler|Fundstrat|Wells\s+Fargo|Bernstein"
     r"|Macquarie|BlackRock|Loop\s+Capital|Independent\s+Strategy|BOCOM\s+International|BOC\s+International|DBS"
@@ -1212,12 +1315,22 @@ _PERSON_PATTERNS = [
         rf"(?P<firm>{_FIRM})(?:'s|')?\s+(?:Global\s+|Chief\s+|Senior\s+)?(?:Head|Director|Chief)\s+of\s+"
         rf"(?:[A-Z][\w.&-]*\s+){{1,5}}?(?P<name>{_NAME})"
     ),
-    # "Daniel Ives of Wedbush Securities"
-    re.compile(rf"(?P<name>{_NAME})\s+of\s+(?P<firm>{_FIRM})"),
+    # "analysts at Acme Bank led by John McDonald"
+    re.compile(
+        rf"(?i:analysts|strategists|economists|team)\s+(?:at|of|from|with)\s+(?P<firm>{_FIRM})[^.;]{{0,20}}?"
+        rf"\s+led\s+by\s+(?P<name>{_NAME})"
+    ),
+    # "Daniel Ives of Wedbush Securities", "Mary Lee at Acme Securities"
+    re.compile(rf"(?P<name>{_NAME})\s+(?:of|at|with|from)\s+(?P<firm>{_FIRM})"),
     # "said Ken Chen", "according to David Roche"
     re.compile(rf"\b(?:said|says|(?i:according)\s+to|told\s+by)\s+(?P<name>{_NAME})"),
     # "Scott Rubner sees", "Chen Weicong stated"
     re.compile(rf"(?P<name>{_NAME})\s+(?:also\s+|now\s+|still\s+)?{_SPEECH_EN}\b"),
+    # headline style, the surname only: "Goldman's Kostin sees", "Wedbush's Ives Says"
+    re.compile(
+        rf"(?P<firm>{_KNOWN_FIRMS})(?:'s|')\s+(?P<name>{_NAME_TOKEN})\s+(?:also\s+|now\s+|still\s+)?"
+        r"(?i:sees|expects|says|said|predicts|forecasts|thinks|warns|believes|raises|lifts|cuts|boosts|targets)\b"
+    ),
 ]
 _NOT_NAMES = re.compile(
     r"^(?:Hang|Hong\s+Kong|Goldman|Morgan|Standard|Bank|Wall|Federal|White|New|United|South|North|China|Chinese|Vice"
@@ -1360,19 +1473,23 @@ _PRONOUN = re.compile(
 _FIRM_ANAPHORA = re.compile(r"\b(?:the|this)\s+(?:firm|bank|broker|house)\b|該行|该行|該公司|该公司")
 _EN_FIRM_SPEAKER = re.compile(
     rf"\b(?i:according)\s+to\s+(?P<f1>{_FIRM})|\b(?:prediction|forecast|call|note|report)\s+(?:from|by)\s+(?P<f2>{_FIRM})"
-    rf"|(?P<f3>{_FIRM})\s+(?:also\s+)?(?:expects?|predicts?|forecasts?|sees|said|says|projects|estimates|raised|cut"
-    rf"|lifted|bumped|set|maintains?|kept|keeps|believes)\b"
+    rf"|(?P<f3>{_FIRM})\s+(?:also\s+)?(?i:expects?|predicts?|forecasts?|sees|said|says|projects|estimates|raise[sd]?|cuts?"
+    rf"|lift(?:s|ed)?|bump(?:s|ed)?|set|sets|maintains?|kept|keeps|believes|hikes?|hiked|boosts?|boosted|lowers?|lowered)\b"
 )
 
 _CN_TITLES = (
-    r"(?:首席策略師|首席策略师|策略師|策略师|分析師|分析师|經濟師|经济师|投資總監|投资总监|總監|总监|主管|董事|主席|總裁|总裁"
+    r"(?:經濟學家|经济学家|投資官|投资官|交易員|交易员|分析員|分析员|研究總監|研究总监|首席策略師|首席策略师|策略師|策略师|分析師|分析师|經濟師|经济师|投資總監|投资总监|總監|总监|主管|董事|主席|總裁|总裁"
     r"|經理|经理|顧問|顾问|研究員|研究员|合夥人|合伙人|創辦人|创办人)"
 )
 _CN_VERBS = (
     r"(?:表示|認為|认为|稱|称|指出|指|預計|预计|預期|预期|明言|相信|估計|估计|料|說|说|提到|補充|补充|強調|强调|坦言|直言"
-    r"|建議|建议|又|亦|則|则|周中|週中|分析|看好|看淡)"
+    r"|建議|建议|又|亦|則|则|周中|週中|分析|看好|看淡|預測|预测|判斷|判断|估算|提醒|警告|形容|解釋|解释|透露|續指|续指"
+    r"|續稱|续称|回應|回应|在報告|在报告|於報告|于报告|在研究|接受|日前|近日|早前|最新|今日|昨日|昨天|今天)"
 )
 _CN_PERSON = re.compile(rf"{_CN_TITLES}\s?(?P<name>[{_CJK}]{{2,3}}?)(?={_CN_VERBS})")
+_CN_NOT_NAME = re.compile(
+    r"[普平均們们都亦則则一也皆多紛纷等團团隊队及和與与對对表認认預预料指稱称相近今昨早最再續续又還还]|大多|大致"
+)
 _CN_BYLINE = re.compile(rf"《(?P<org>[^《》]{{0,40}}?){_CN_TITLES}\s*(?P<name>(?:[{_CJK}]\s*){{2,3}})》")
 _CN_KNOWN_FIRMS = (
     r"摩根士丹利|大摩|小摩|摩根大通|摩通|高盛|花旗銀行|花旗|滙豐私人銀行|滙豐環球投資研究|滙豐|汇丰|渣打|瑞銀|瑞银|美銀|美银|中金|星展"
@@ -1380,7 +1497,7 @@ _CN_KNOWN_FIRMS = (
     r"|凱基|元大|群益|國信|中信證券|中信里昂|海通國際|海通|國泰君安|招商證券|華泰證券|華泰|廣發證券|申萬宏源|興業證券|東方證券"
     r"|工銀國際|農銀國際|國投證券|信達國際|中州國際|勝利證券|艾德證券|盈透證券|老虎證券|長橋證券|西證國際|恒生銀行|恒生投資|東亞"
     r"|野村|東亞銀行|东亚银行|光大證券國際|光大证券国际|中泰國際|中泰国际|耀才證券|耀才证券|富途證券|富途证券|建銀國際|建银国际"
-    r"|華贏東方證券|华赢东方证券|信誠證券投資服務|交銀國際|交银国际|中銀國際|中银国际|招銀國際|招银国际"
+    r"|瑞穗|三菱日聯|三菱日联|三井住友|華贏東方證券|华赢东方证券|信誠證券投資服務|交銀國際|交银国际|中銀國際|中银国际|招銀國際|招银国际"
 )
 _CN_FIRM_GENERIC = (
     rf"[{_CJK}]{{2,6}}?"
@@ -1389,6 +1506,17 @@ _CN_FIRM_GENERIC = (
 _CN_FIRM_SPEAKER = re.compile(
     rf"(?P<firm>{_CN_KNOWN_FIRMS}|{_CN_FIRM_GENERIC})(?:亦|昨|今|則|则|也|繼續|继续)?"
     r"(?=恒指|恒生|港股|國指|国指|科指|預期|预期|預計|预计|表示|認為|认为|發布|发布|發表|发表|指|料|看好|看淡|給予|给予|對|对|將|将|以|為|为|把脈|把脉|明年|今年)"
+)
+
+
+# "中泰國際顏子琪表示" (firm, then the name, no title)
+_CN_FIRM_PERSON = re.compile(
+    rf"(?P<firm>{_CN_KNOWN_FIRMS})(?P<name>[{_CJK}]{{2,3}}?)"
+    r"(?=表示|認為|认为|指出|預計|预计|預期|预期|相信|估計|估计|坦言|直言|強調|强调)"
+)
+_CN_NAME_WORDS = re.compile(
+    r"研究|報告|报告|分析|首席|策略|團隊|团队|經濟|经济|發表|发表|最新|預測|预测|指數|指数|港股|恒指|目標|目标|銀行|银行"
+    r"|證券|证券|國際|国际|環球|环球|私人|財富|财富|集團|集团|中國|中国|亞洲|亚洲|香港|資產|资产|投資|投资|今年|明年|認|預|表"
 )
 
 
@@ -1404,6 +1532,7 @@ class _Speakers:
     last_person: _Person | None = None
     last_firm: str | None = None
     byline: _Person | None = None
+    found_in: dict[tuple[int, int], list[tuple[int, _Person, int]]] = field(default_factory=dict)
 
     def register(self, name: str, firm: str | None) -> _Person:
         name = re.sub(r"\s+", " ", name).strip()
@@ -1445,6 +1574,9 @@ def _clean_firm(firm: str | None) -> str | None:
 
 def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[int, _Person, int]]:
     """(start, person, end) for people introduced in this sentence (offsets within the sentence)."""
+    cached = speakers.found_in.get((a, b))
+    if cached is not None:
+        return cached  # the speaker and the speaker marks of one sentence read it twice
     sent = norm[a:b]
     found: list[tuple[int, _Person, int]] = []
     for i, pattern in enumerate(_PERSON_PATTERNS):
@@ -1471,6 +1603,8 @@ def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[i
                 person.firm = speakers.last_firm
             found.append((m.start(), person, m.end()))
     for m in _CN_PERSON.finditer(sent):
+        if _CN_NOT_NAME.match(m.group("name")):
+            continue  # "分析師普遍預期": a group, not a person called 普遍
         before = sent[max(0, m.start() - 24) : m.start()]
         firm_m = None
         for fm in re.finditer(rf"{_CN_KNOWN_FIRMS}|{_CN_FIRM_GENERIC}", before):
@@ -1478,7 +1612,16 @@ def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[i
         firm = firm_m.group(0) if firm_m else speakers.last_firm
         person = speakers.register(m.group("name"), firm)
         found.append((m.start(), person, m.end()))
+    if not any(_CJK_RE.match(p.name) for _, p, _ in found):
+        for m in _CN_FIRM_PERSON.finditer(sent):
+            name = m.group("name")
+            if _CN_NOT_NAME.match(name) or _CN_NAME_WORDS.search(name) or _CJK_ALIAS_RE.search(name):
+                continue
+            person = speakers.register(name, m.group("firm"))
+            found.append((m.start(), person, m.end()))
+            break
     found.sort(key=lambda t: t[0])
+    speakers.found_in[(a, b)] = found
     return found
 
 
@@ -1497,14 +1640,67 @@ class _Who:
 
 
 _FIRM_DESK = re.compile(
-    rf"(?P<firm>{_KNOWN_FIRMS}|{_FIRM})(?:'s|')\s+(?:[\w-]+\s+){{0,3}}?(?i:strategists|analysts|economists|desk|team"
-    rf"|research|house\s+view)\b"
+    rf"(?P<firm>{_KNOWN_FIRMS}|{_FIRM})\s+(?i:strategists|analysts|economists)\b"
+    rf"|(?P<firm2>{_KNOWN_FIRMS}|{_FIRM})(?:'s|')\s+(?:[\w-]+\s+){{0,3}}?(?i:strategists|analysts|economists|desk|team"
+    rf"|research|house\s+view|(?:year-end\s+|price\s+|\d+-month\s+)?(?:target|objective|forecast|prediction|estimate)s?"
+    rf"|(?:bull|bear|base)\s+case|outlook|call)\b"
 )
 _LIST_ITEM = re.compile(
     rf"^\s*(?:[•·▪●◆■*-]\s*)?(?P<firm>{_KNOWN_FIRMS}|{_CN_KNOWN_FIRMS}|{_FIRM}|[A-Z][\w&.'-]+(?:\s+[A-Z][\w&.'-]+){{0,3}})"
     r"\s*(?:\([^)]{0,30}\)\s*)?[:：]\s*(?=[$\dUSH])"
 )
 _BULLET = re.compile(r"^\s*[•·▪●◆■*]\s*|^\s*-\s+")
+
+
+_EN_SUBJECT_FIRM = re.compile(
+    r"^\W*(?P<firm>[A-Z][\w&.-]*(?:\s+(?:&\s+)?[A-Z][\w&.-]*){0,2})\s+(?:also\s+|now\s+|still\s+)?"
+    r"(?:maintains|maintained|expects|expected|sees|saw|predicts|predicted|forecasts|forecast|projects|projected"
+    r"|estimates|estimated|raised|lifted|boosted|cut|lowered|trimmed|reiterated|kept|keeps|set|believes|has\s+(?:a|an)"
+    r"|targets|is\s+targeting|now\s+sees|called\s+for|calls\s+for|upgraded|downgraded|initiated)\b"
+)
+_EN_NOT_FIRM = re.compile(
+    r"^(?:It|He|She|They|We|I|You|This|That|These|Those|The|A|An|Analysts?|Strategists?|Economists?|Investors?"
+    r"|Traders?|Experts?|Observers?|Markets?|Wall|Street|Consensus|Everyone|Some|Many|Most|Others?|Bulls|Bears"
+    r"|Bank|Banks|Brokers?|Firms?|Companies|Company|Management|Officials?|Fed|Federal|Government|Beijing|Washington"
+    r"|Tokyo|China|Japan|Hong|US|U\.S\.|America|Europe|Asia|Investing|Trading|Shares|Stocks|Prices|Gold|Bitcoin)\b"
+)
+_CN_SUBJECT_FIRM = re.compile(
+    rf"(?:^|[，,：:。]\s*)(?P<firm>[{_CJK}A-Za-z]{{2,8}}?)(?:亦|也|則|则|更|仍|再)?"
+    r"(?=預計|预计|預期|预期|預測|预测|預估|预估|認為|认为|表示|指出|料|相信|估計|估计)"
+)
+_CN_NOT_FIRM = re.compile(
+    r"市場|市场|投資者|投资者|分析|外界|業界|业界|機構|机构|專家|专家|報告|报告|該行|该行|他們|他们|我們|我们|公司|大行|券商"
+    r"|投行|人士|外資|外资|中資|中资|報道|报道|文章|研報|研报|團隊|团队|部分|不少|多間|多家|有|並|并|但|而|另|同時|同时|此外"
+    r"|目前|現時|现时|今年|明年|年底|本周|日前|近日|早前|最新|官方|政府|央行|當局|当局|美聯儲|美联储|聯儲局|联储局"
+    r"|所以|因此|不過|不过|然而|至於|至于|雖然|虽然|如果|由於|由于|因為|因为|加上|另外|總括|总括|整體|整体|短期|長期"
+    r"|长期|中期|後市|后市|大市|個股|个股|暫時|暂时|預料|预料"
+)
+
+
+def _subject_firm(sent: str) -> str | None:
+    """A firm the lists do not know, named as the subject of a forecast verb at the start of the sentence
+    ("VanEck maintains an end-2025 target", "中信建投預計…")."""
+    m = _EN_SUBJECT_FIRM.match(sent)
+    if m:
+        firm = m.group("firm")
+        words = firm.split()
+        if (
+            not _EN_NOT_FIRM.match(firm)
+            and words[0] not in _NAME_STOPWORDS
+            and firm.casefold() not in _DEFAULT_KEYS
+            and not _NOT_NAMES.match(firm)
+        ):
+            return _clean_firm(firm)
+    for cm in _CN_SUBJECT_FIRM.finditer(sent):
+        firm = cm.group("firm")
+        if _CN_NOT_FIRM.search(firm) or _normalise(firm) in _DEFAULT_KEYS or _CJK_ALIAS_RE.search(firm):
+            continue
+        if re.search(r"[的將将會会或可在於于是為为和與与及把被從从由向至最進进步]", firm) or re.match(
+            r"[惟但而並并他她其亦則则更仍且故即若如因就據据還还再又這这那該该此本另各]", firm
+        ):
+            continue
+        return firm
+    return None
 
 
 def _group_name(sent: str) -> str | None:
@@ -1545,9 +1741,13 @@ def _speaker(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who | No
     if cn_firm and not re.match(r"[有的業业]", cn_firm.group("firm")):
         speakers.last_firm = cn_firm.group("firm")
         return _Who(None, cn_firm.group("firm"), None, "firm only (named in sentence)", 0.8)
+    subject = _subject_firm(sent)
+    if subject:
+        speakers.last_firm = subject
+        return _Who(None, subject, None, "firm only (subject of a forecast verb)", 0.7)
     desk = _FIRM_DESK.search(sent)
     if desk:
-        firm = _clean_firm(desk.group("firm"))
+        firm = _clean_firm(desk.group("firm") or desk.group("firm2"))
         if firm:
             speakers.last_firm = firm
             return _Who(None, firm, None, "firm only (its strategists / desk)", 0.8)
@@ -1677,6 +1877,13 @@ def _kind_for(norm: str, level: Level, cue_from: int, sentence_start: int) -> tu
         before_cue = norm[max(sentence_start, base + last.start() - 60) : base + last.start()]
         if kind == "reach" and re.match(r"(?i)hit|reach|at\b", cue) and _SEE_BEFORE.search(before_cue):
             kind = "close_above"  # "sees the S&P 500 hitting 5,400 in 12 months": a target
+    if (
+        bull_bear
+        and bull_bear.lastgroup == "bull"
+        and _is_cjk(bull_bear.group(0)[:1])
+        and kind in ("close_above", "reach")
+    ):
+        kind, cue, explicit = "reach", bull_bear.group(0), True
     if bull_bear and bull_bear.lastgroup == "bear" and kind in ("close_above", "reach"):
         kind = "close_below" if kind == "close_above" else kind
         cue = cue or bull_bear.group(0)
@@ -1688,6 +1895,19 @@ _CONDITIONAL = re.compile(
     r"|loss|drop|sell-?off|slump|crash|fall|rally|rise|gain|recession)\s+(?:would|could|might|may)\b)"
     r"|^\W*(?:如果|若|假如|倘若|一旦)",
     re.IGNORECASE,
+)
+_CONDITIONAL_CLAUSE = re.compile(r"(?:^|\W)(?:(?i:if|unless)\b|如果|假如|倘若|一旦)|^\W*若")
+_OLD_CALL = re.compile(
+    r"(?:原來|原来|原先|此前|之前|先前|早前|原)(?:的)?(?:預測|预测|預期|预期|目標|目标)(?:價|价)?(?:的|為|为|是)?\S{0,8}$"
+    r"|\b(?:previous|prior|earlier|old|original)\s+(?:year-end\s+)?(?:target|forecast|estimate|call)\s+(?:of\s+)?\S{0,6}$",
+    re.IGNORECASE,
+)
+_PAST_RECORD = re.compile(
+    r"(?i)(?:\bhit\s+an?|'s|\bits|\bthe|\ban?)\s+(?:previous\s+)?(?:all-time|record)\s+high\s+of\s*\S{0,4}$"
+)
+_MODAL_HIT = re.compile(
+    r"(?i)\b(?:to|will|would|could|may|might|can|'ll)\s+(?:hit|reach|top|set|make)\s+(?:a\s+new\s+|an?\s+|new\s+)?"
+    r"(?:all-time|record)"
 )
 _NOT_PRICE_BEFORE = re.compile(
     r"(?:\bearnings|\bEPS\b|per[- ]share\s+(?:estimate|earnings|forecast)|\brevenues?|\bsales\b|\bprofits?\b"
@@ -1724,8 +1944,39 @@ _POINTS_CHANGE = re.compile(
     r"(?:(?<![上升])升|(?<!下)跌|漲|挫|彈|落|上升|下跌|累升|累跌|急升|急跌|大升|大跌|反彈|回落|高開|低開|巨震|波動|點或|或)"
     r"\s*(?:了|逾|近|約|超過|多達|不足)?\s*$"
 )
+_DOWNSIDE_AFTER = re.compile(
+    r"(?i)[^.;。；]{0,25}?(?:\b(?:implying|implies|representing|suggesting|signalling|signaling|indicating|which\s+implies"
+    r"|or)\s+(?:an?\s+|about\s+|around\s+)?(?:potential\s+)?(?:\d+(?:\.\d+)?\s*(?:%|per\s*cent)\s+)?"
+    r"(?:downside|decline|drop|fall|loss)\b|(?:潛在|潜在|預示|即)?(?:跌幅|下跌空間|下行空間))"
+)
 _RESPECTIVELY = re.compile(r"\brespectively\b|分別|各自", re.IGNORECASE)
 _MEDIAN_GROUP = re.compile(r"median|average|mean|consensus|poll|survey|平均", re.IGNORECASE)
+
+
+_FX = ("USDJPY", "USDCNY", "EURUSD")
+_SMALL_CUE = re.compile(
+    r"(?i)(?:\b(?:to|at|of|toward|towards|around|near|above|below|beyond|past|between|hit|reach|test|touch|top"
+    r"|exceed|breach|break)|至|到|見|於|于|上望|下望|挑戰|上試|下試|目標(?:價|位)?(?:為|是|定於|定在)?|升穿|跌穿|跌破|突破|介乎|在|約)"
+    r"\s*(?:about\s+|around\s+|roughly\s+)?(?:the\s+)?$"
+)
+_PAIR_SENTENCE = re.compile(
+    r"(?i)(?P<jpy>\bdollar\b.{0,60}?\d\s?(?:yen\b|日圓|日元)|美元.{0,20}?\d\s?(?:日圓|日元))"
+    r"|(?P<cny>\bdollar\b.{0,60}?\d\s?yuan\b(?!\s+a\s+share)|美元.{0,20}?\d\s?(?:元人民幣|人民幣))"
+)
+
+
+def _small_level_ok(norm: str, a: int, level: Level, mentions: list[_Mention]) -> bool:
+    """A plain small number is a level only for a currency pair ("USD/JPY to 160", "美元兌日圓跌至140",
+    "1 dollar = 160 yen") right after a level cue; never a year, a count or a share of something."""
+    if level.value <= 0 or level.value >= 1000 or re.fullmatch(r"(?:19|20)\d\d", str(int(level.value))):
+        return False
+    pair_unit = _PAIR_UNIT.match(norm, level.end, level.end + 8)
+    before = [m for m in mentions if m.end <= level.start and m.start >= a]
+    fx_before = bool(before) and before[-1].symbol in _FX
+    if not (fx_before or (pair_unit and re.search(r"(?i)\bdollar\b|美元", norm[a : level.start]))):
+        return False
+    lead = norm[max(a, level.start - 16) : level.start]
+    return bool(pair_unit) or _SMALL_CUE.search(lead) is not None
 
 
 def _respective_targets(
@@ -1748,6 +1999,42 @@ def _respective_targets(
     )
 
 
+# Price bands no level of the instrument plausibly leaves (a wide sanity check, not a forecast filter).
+_PLAUSIBLE: dict[str, tuple[float, float]] = {
+    "HSI": (5_000, 100_000),
+    "HSCEI": (2_000, 40_000),
+    "HSTECH": (1_000, 30_000),
+    "GSPC": (1_000, 30_000),
+    "IXIC": (3_000, 100_000),
+    "NDX": (3_000, 100_000),
+    "DJI": (10_000, 200_000),
+    "N225": (5_000, 200_000),
+    "TOPIX": (500, 10_000),
+    "SSEC": (1_000, 10_000),
+    "CSI300": (1_000, 15_000),
+    "GC_F": (500, 30_000),
+    "BTC-USD": (1_000, 10_000_000),
+    "USDJPY": (50, 400),
+    "USDCNY": (4, 12),
+    "EURUSD": (0.5, 2.5),
+    "NVDA": (1, 5_000),
+    "AAPL": (10, 5_000),
+    "TSLA": (10, 10_000),
+}
+
+
+def _plausible(symbol: str, level: Level) -> bool:
+    band = _PLAUSIBLE.get(symbol)
+    if band is None:
+        band = (0.5, 5_000) if symbol.endswith(".HK") else (0.0, math.inf)
+    return band[0] <= level.value <= band[1] and (level.upper is None or level.upper <= band[1])
+
+
+def _past_only(norm: str, clause: tuple[int, int], upto: int) -> bool:
+    text = norm[clause[0] : max(upto, clause[0])]
+    return bool(_PAST_CLAUSE.search(text)) and not _FUTURE_IN_CLAUSE.search(norm[clause[0] : clause[1]])
+
+
 def _claims_in(
     norm: str,
     a: int,
@@ -1764,12 +2051,19 @@ def _claims_in(
     """The claims in norm[a:b]. `learn_only`: only record the current levels the sentence gives."""
     clauses = _clauses(norm, a, b)
     cjk = bool(_CJK_RE.search(norm[a:b]))
-    levels = list(_levels(norm, a, b))
+    # a horizon inside a past-only clause ("which hit a record in January") governs nothing ahead
+    deadlines = [d for d in deadlines if not _past_only(norm, _clause_of(clauses, d.start), d.start)]
+    levels = [
+        lv
+        for lv in _levels(norm, a, b, small=True)
+        if lv.price_like or lv.percent or _small_level_ok(norm, a, lv, mentions)
+    ]
     claims: list[_Claim] = []
     last_target_end = a
     conditional = bool(_CONDITIONAL.search(norm[a:b]))
     # levels that are claims (after the filters), with their instrument
     kept: list[tuple[Level, str]] = []
+    respectively = bool(_RESPECTIVELY.search(norm, a, b))  # instruments are assigned after the filters
     flagged: dict[int, list[str]] = {}  # soft mode: level.start -> the filters it failed
     for level in levels:
         flags = flagged.setdefault(level.start, [])
@@ -1790,6 +2084,10 @@ def _claims_in(
             if not soft:
                 continue
             flags.append("current")
+        if _OLD_CALL.search(lead) or (_PAST_RECORD.search(lead) and not _MODAL_HIT.search(lead)):
+            if instrument and level.price_like and level.upper is None and _PAST_RECORD.search(lead):
+                baselines[instrument] = level.value
+            continue  # "由原來預測的…138日圓", "the previous target of 6,000", "gold hit a record high of"
         if re.match(r"\s*(?:點|点)?\s*加", norm[level.end : level.end + 3]):
             continue  # "1546點加25918點": arithmetic, not a level
         if (
@@ -1813,11 +2111,13 @@ def _claims_in(
             instrument = "USDJPY" if re.match(r"(?i)\s*(?:yen|日圓|日元)", pair.group(0)) else "USDCNY"
         if instrument is None:
             continue
+        if not level.percent and not _plausible(instrument, level) and not respectively:
+            continue  # "Tesla deliveries … 439,000", gold at $180,000: not a price of this instrument
         if _NOT_PRICE_BEFORE.search(norm[max(clause[0], level.start - 40) : level.start]):
             if not soft:
                 continue  # earnings, GDP, yields, turnover: not a price
             flags.append("not_price")
-        if conditional:
+        if conditional or _CONDITIONAL_CLAUSE.search(upto):
             if not soft:
                 continue
             flags.append("conditional")
@@ -1825,7 +2125,9 @@ def _claims_in(
             if not soft:
                 continue  # "at the beginning of the year, he had a $4,500 price target": an old call
             flags.append("old_call")
-        if level.value == 1 and re.match(r"\s*(?:將|可)?\s*(?:兌|換|兌換)", norm[level.end : level.end + 4]):
+        if level.value == 1 and re.match(
+            r"\s*(?:將|将|可)?\s*(?:兌|兑|換|换|=)", norm[level.end : level.end + 4]
+        ):
             continue  # "1美元將兌換160日元": the base of an exchange rate
         if kept and _PRIOR_CLAUSE.search(norm[kept[-1][0].end : level.start]):
             continue  # "…, up from his prior call that the index would fall to 4,500"
@@ -1841,6 +2143,8 @@ def _claims_in(
         clause = _clause_of(clauses, level.start)
         if resp_symbols:
             instrument = resp_symbols[index]
+        if not level.percent and not _plausible(instrument, level):
+            continue
         who = resp_who[index] if resp_who else None
         if who is None and len(marks) >= 2:
             before = [w for pos, w in marks if pos < level.start]
@@ -1848,10 +2152,13 @@ def _claims_in(
         if level.percent:
             ctx_before = norm[max(clause[0], level.start - 40) : level.start]
             ctx_after = norm[level.end : min(clause[1], level.end + 25)]
-            if _IMPLIED_MOVE.search(ctx_before) or re.match(
-                r"\s*(?:\w+\s+){0,2}?(?:from|above|below)\s+(?:its\s+|the\s+)?current|\s*(?:\w+\s+){0,2}?from\s+(?:current|today)",
-                ctx_after,
-                re.IGNORECASE,
+            if _IMPLIED_MOVE.search(ctx_before) or (
+                re.match(
+                    r"\s*(?:\w+\s+){0,2}?(?:from|above|below)\s+(?:its\s+|the\s+)?current|\s*(?:\w+\s+){0,2}?from\s+(?:current|today)",
+                    ctx_after,
+                    re.IGNORECASE,
+                )
+                and any(not lv.percent for lv, _ in kept)
             ):
                 continue
             if any(
@@ -1892,6 +2199,18 @@ def _claims_in(
             )
             continue
         kind, cue, explicit = _kind_for(norm, level, last_target_end, a)
+        previous_claim = next((c for c in reversed(claims) if c.target is not None), None)
+        gap = norm[last_target_end : level.start]
+        if (
+            previous_claim is not None
+            and previous_claim.kind in ("reach", "close_above", "close_below")
+            and last_target_end > a
+            and len(gap) < 45
+            and not _CUE_RE.search(gap)
+            and re.search(r"(?i)\band\b|\bthen\b|及|和|與|与|、|，|,", gap)
+        ):
+            # "expects 24,000 by mid-year and 26,000 by year-end": the second level shares the first's kind
+            kind, cue, explicit = previous_claim.kind, previous_claim.cue, previous_claim.explicit
         last_target_end = level.end
         after_level = norm[level.end : min(b, level.end + 16)]
         if _AFTER_MANUAL.match(after_level):
@@ -1909,6 +2228,8 @@ def _claims_in(
             )
         ):
             kind, cue = "close_above", "target"  # "raised its target to 6,600", "將目標價由156元升至185元"
+        if kind == "close_above" and _DOWNSIDE_AFTER.match(norm, level.end, min(b, level.end + 70)):
+            kind = "close_below"  # "a target of $150, implying 15% downside", "目標價50元，潛在跌幅10%"
         if kind == "reach" and _NEGATION.search(norm[clause[0] : level.start]):
             kind = "close_below"  # "cannot be expected to exceed 30,000"
         if resp_labels and kind in ("reach", "close_above", "close_below"):
@@ -2119,11 +2440,17 @@ def _features(
 
 
 _CARRY_DEADLINE = True
+_INHERIT_HORIZON = True
 _CONTINUES = re.compile(
     r"\W*(?:It|They|He|She|That|This|Its|And|But|Also|Then|In\s+addition|The\s+(?:index|benchmark|gauge|bank|firm"
     r"|metal|stock|broker|strategist|analyst)s?\b|至於)"
 )
 _LIST_HEAD = re.compile(r"[:：]\s*$")
+_TARGET_WORD = re.compile(r"(?i)\btargets?\b|\bforecasts?\b|\bprojections?\b|\bcalls\b|目標|目标|預測|预测")
+_AHEAD = re.compile(
+    r"(?i)(?:by|before|until|toward|towards|through)\b|(?:the\s+)?end[- ]|year[- ]end|next\b|mid[- ]|within\b"
+    r"|in\s+the\s+(?:next|coming)\b|(?:later|late)\s+this|\d+-month|明年|年底|年尾|年內|年内|未來|未来|今後|下半年|下月|下個月"
+)
 
 
 def extract_forecasts(
@@ -2171,10 +2498,12 @@ def _extract(
     baselines: dict[str, float] = {}
     list_hedge: str | None = None
     list_deadlines: list[Deadline] = []
+    list_target = False  # the list's heading says its levels are targets ("Year-end targets:")
     previous_deadlines: list[Deadline] = []
     previous_paragraph = -1
     previous_group_paragraph = -2
     claimed: dict[tuple[object, ...], int] = {}
+    horizons: dict[tuple[str | None, str | None, str | None], tuple[Deadline, int]] = {}
     for sentence in _split_sentences(norm):
         a, b = sentence.start, sentence.end
         mentions = table.find(norm, a, b)
@@ -2189,15 +2518,24 @@ def _extract(
             previous = None if previous_group_paragraph == sentence.paragraph else speaker
             previous_group_paragraph = sentence.paragraph if previous is None else -1
         carry = carried if carried_paragraph == sentence.paragraph or not mentions else None
+        if not tracked:
+            pair_m = _PAIR_SENTENCE.search(norm, a, b)
+            if pair_m:  # "the dollar at 160 yen", "1美元兌160日圓": the pair, named by its units
+                carry = "USDJPY" if pair_m.group("jpy") else "USDCNY"
         if tracked:
             carried, carried_paragraph = tracked[-1].symbol, sentence.paragraph
         elif mentions:
             carried = None
         deadlines = _deadlines(norm, a, b, published)
+        if hedge is None:
+            ahead = next((d for d in deadlines if _AHEAD.match(d.phrase)), None)
+            if ahead is not None:
+                hedge = ahead.phrase
         if _LIST_HEAD.search(norm[a:b]):
             list_hedge, list_deadlines = hedge, deadlines
+            list_target = bool(_TARGET_WORD.search(norm, a, b))
         elif not is_item:
-            list_hedge, list_deadlines = None, []
+            list_hedge, list_deadlines, list_target = None, [], False
         own_deadlines = bool(deadlines)
         if not deadlines and is_item:
             deadlines = list_deadlines
@@ -2235,9 +2573,25 @@ def _extract(
             speaker.group is not None,
             soft=_SOFT_FILTERS and permissive,
         )
+        if is_item and list_target:
+            claims = [
+                replace(c, kind="close_above", cue=c.cue or "target")
+                if c.kind == "reach" and not c.explicit
+                else c
+                for c in claims
+            ]
         numeric_here = sum(1 for c in claims if c.target is not None)
         for claim in claims:
             who = claim.who or speaker
+            speaker_key = (who.strategist, who.firm, who.group)
+            if claim.target is not None and claim.deadline is None and _TARGET_WORD.search(claim.cue or ""):
+                earlier = horizons.get(speaker_key)
+                if earlier is not None and sentence.paragraph - earlier[1] <= 1 and _INHERIT_HORIZON:
+                    # "滙豐調高恒指2025年底目標至27010點。國指目標價升至9720點": the same speaker's
+                    # targets share the horizon stated just before
+                    claim = replace(claim, deadline=earlier[0])
+            if claim.target is not None and claim.deadline is not None:
+                horizons[speaker_key] = (claim.deadline, sentence.paragraph)
             features: list[str] = []
             if model is not None:
                 if claim.target is None and (model_only or claim.flags):
