@@ -20,13 +20,14 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@mkdir -p var
 	@touch $@
 
-# PostgreSQL, Redis and Chromium for the service and browser tests: installed from Debian when missing and we are root.
+# PostgreSQL, Redis and Chromium for the service and browser tests, gettext for the catalog tests: installed from Debian when missing and we are root.
 system-deps:
 	@missing=""; \
 	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	{ command -v xgettext && command -v msgfmt; } >/dev/null || missing="$$missing gettext"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing:$$missing"; \

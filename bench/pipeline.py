@@ -21,9 +21,17 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from forecasts.scoring import Basis, Claim, Kind, Split
+from forecasts.scoring import SCORER_VERSION, Basis, Claim, Kind, Split
 from forecasts.scoring.bulk import Other, score_many
-from forecasts.scoring.rules import SCORE_COLUMNS, score_columns
+from forecasts.scoring.incremental import may_change
+from forecasts.scoring.rules import (
+    HISTORY_SCAN,
+    MISSING_BARS_VOID,
+    SCORE_COLUMNS,
+    benchmark_return,
+    score_columns,
+    wants_benchmark,
+)
 from marketdata.calendars import get_calendar
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -128,10 +136,14 @@ FORECAST_COLUMNS = (
 
 
 def read_forecasts(
-    conn: psycopg.Connection, ids: Sequence[int], *, pending_only: bool = False
+    conn: psycopg.Connection, ids: Sequence[int], *, pending_only: bool = False, where: str | None = None
 ) -> pd.DataFrame:
-    where = f"instrument_id = ANY('{{{','.join(map(str, ids))}}}'::int[]) AND kind <> 'manual' AND NOT "
-    where += "(status = 'void' AND void_reason LIKE 'Editor:%%')"
+    """The claims (and status read) of the forecasts on instruments ``ids``, or of those ``where`` picks."""
+    if where is not None:
+        where = f"{where} AND kind <> 'manual'"
+    else:
+        where = f"instrument_id = ANY('{{{','.join(map(str, ids))}}}'::int[]) AND kind <> 'manual' AND NOT "
+        where += "(status = 'void' AND void_reason LIKE 'Editor:%%')"
     if pending_only:
         where += " AND status = 'pending'"
     return _copy_frame(
@@ -161,41 +173,51 @@ def bars_frame(day: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.nda
 
 
 class Market:
-    """Instruments, calendars, splits and the benchmark instruments' bars (for outperform)."""
+    """Instruments, calendars, splits, instrument B's bars (outperform) and the market benchmarks' bars
+    (``benchmarks``: calendar code -> instrument id, as settings.HINDSIGHT_BENCHMARKS resolves)."""
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, benchmarks: dict[str, int] | None = None) -> None:
         rows = conn.execute(
             "SELECT id, calendar_code, trading_ended_on FROM marketdata_instrument ORDER BY id"
         ).fetchall()
         self.ids = [r[0] for r in rows]
         self.calendar = {r[0]: get_calendar(r[1]) for r in rows}
+        self.code = {r[0]: r[1] for r in rows}
         self.ended = {r[0]: r[2] for r in rows}
+        self.benchmark_of = dict(benchmarks or {})
+        self.benchmark: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        wanted = sorted(set(self.benchmark_of.values()))
+        if wanted:
+            frame = read_bars(conn, wanted)
+            for i, g in frame.groupby("instrument_id"):
+                closes = g["close"].to_numpy(dtype=float)
+                keep = ~np.isnan(closes)
+                days = g["day"].to_numpy()[keep].astype("datetime64[D]")
+                self.benchmark[int(i)] = (days, closes[keep])
         self.splits: dict[int, tuple[Split, ...]] = {}
         for i, ex, ratio in conn.execute(
             "SELECT instrument_id, ex_date, ratio FROM marketdata_split ORDER BY 1, 2"
         ):
             self.splits[i] = (*self.splits.get(i, ()), Split(ex, ratio))
-        others = [
-            r[0]
-            for r in conn.execute(
-                "SELECT DISTINCT other_instrument_id FROM forecasts_forecast "
-                "WHERE other_instrument_id IS NOT NULL"
-            )
-        ]
+        self._conn = conn
         self.other: dict[int, Other] = {}
-        if others:
-            frame = read_bars(conn, others)
-            for i, g in frame.groupby("instrument_id"):
-                self.other[int(i)] = Other(
-                    bars_frame(
-                        g["day"].to_numpy(), g["high"].to_numpy(), g["low"].to_numpy(), g["close"].to_numpy()
-                    ),
-                    self.calendar[int(i)],
-                    self.splits.get(int(i), ()),
-                )
+
+    def other_of(self, i: int) -> Other:
+        """Instrument B's bars (an outperform's), read the first time one is needed."""
+        if i not in self.other:
+            g = read_bars(self._conn, [i])
+            self.other[i] = Other(
+                bars_frame(
+                    g["day"].to_numpy(), g["high"].to_numpy(), g["low"].to_numpy(), g["close"].to_numpy()
+                ),
+                self.calendar[i],
+                self.splits.get(i, ()),
+            )
+        return self.other[i]
 
 
 _KINDS = {k.value: k for k in Kind}
+_DIRECTIONAL = frozenset({Kind.DIRECTION_UP.value, Kind.DIRECTION_DOWN.value})
 _BASES = {b.value: b for b in Basis}
 
 
@@ -241,18 +263,21 @@ def _cell(value) -> str:
     return str(value)
 
 
-def result_line(forecast_id: int, old_status: str, r) -> str:
+def result_line(forecast_id: int, old_status: str, r, benchmark: float | None = None) -> str:
     """One COPY text line: the rulebook's score_columns(r) (as forecasts.services writes them), with the
-    id and the status read. The market benchmark's return is not computed here (it needs the benchmark
-    index's bars, which a chunk may not hold): it is written empty."""
-    values = score_columns(r, benchmark_return=None)
+    id and the status read; ``benchmark``: the market benchmark's return (rules.benchmark_return)."""
+    values = score_columns(r, benchmark_return=benchmark)
     return "\t".join(map(_cell, (forecast_id, old_status, *(values[c] for c in SCORE_COLUMNS)))) + "\n"
 
 
-def finish_writes(writer: psycopg.Connection) -> tuple[int, int]:
+def finish_writes(writer: psycopg.Connection, *, rollback: bool = False) -> tuple[int, int]:
+    """The events and the UPDATE, committed (``rollback``: measured, then undone, for a same-run baseline)."""
     events = writer.execute(EVENTS_SQL).rowcount
     updated = writer.execute(UPDATE_SQL).rowcount
-    writer.commit()
+    if rollback:
+        writer.rollback()
+    else:
+        writer.commit()
     return events, updated
 
 
@@ -269,6 +294,8 @@ def rescore(
     record: str | None = None,
     pending_only: bool = False,
     since: dict[int, int] | None = None,
+    benchmarks: dict[str, int] | None = None,
+    rollback: bool = False,
 ) -> dict:
     """Rescore the forecasts on instruments ``ids``. mode "bulk": score with forecasts.scoring.bulk (and write
     the result lines to ``record`` if given); mode "floor": read the same, write the lines of
@@ -280,7 +307,7 @@ def rescore(
     recorder = open(record, "w", encoding="utf-8") if record else None  # noqa: SIM115
     with psycopg.connect(dsn) as reader, psycopg.connect(dsn) as writer:
         reader.execute("SET TIME ZONE 'UTC'")
-        market = Market(reader)
+        market = Market(reader, benchmarks)
         writer.execute(TEMP_DDL)
         with writer.cursor().copy("COPY bench_scores FROM STDIN") as copy:
             for lo in range(0, len(ids), CHUNK_INSTRUMENTS):
@@ -308,7 +335,7 @@ def rescore(
                     recorder.writelines(lines)
                 timing["write_s"] += time.perf_counter() - t
         t = time.perf_counter()
-        events, updated = finish_writes(writer)
+        events, updated = finish_writes(writer, rollback=rollback)
         timing["write_s"] += time.perf_counter() - t
     if recorder:
         recorder.close()
@@ -332,6 +359,7 @@ def _score_chunk(market: Market, forecasts: pd.DataFrame, bars: pd.DataFrame, as
     b_low, b_close = bars["low"].to_numpy(), bars["close"].to_numpy()
     ids = forecasts["id"].tolist()
     status = forecasts["status"].tolist()
+    kinds = forecasts["kind"].tolist()
     other = forecasts["other_id"].to_numpy()
     for inst in np.unique(f_inst).tolist():
         f_lo, f_hi = np.searchsorted(f_inst, [inst, inst + 1])
@@ -340,7 +368,7 @@ def _score_chunk(market: Market, forecasts: pd.DataFrame, bars: pd.DataFrame, as
         claims = claims_of(rows)
         others = None
         if not np.isnan(other[f_lo:f_hi]).all():
-            others = [None if o != o else market.other[int(o)] for o in other[f_lo:f_hi].tolist()]
+            others = [None if o != o else market.other_of(int(o)) for o in other[f_lo:f_hi].tolist()]
         results = score_many(
             claims,
             bars_frame(b_day[b_lo:b_hi], b_high[b_lo:b_hi], b_low[b_lo:b_hi], b_close[b_lo:b_hi]),
@@ -350,5 +378,263 @@ def _score_chunk(market: Market, forecasts: pd.DataFrame, bars: pd.DataFrame, as
             trading_ended_on=market.ended[inst],
             others=others,
         )
-        lines.extend(result_line(ids[f_lo + k], status[f_lo + k], r) for k, r in enumerate(results))
+        bench = market.benchmark.get(market.benchmark_of.get(market.code[inst], -1))
+        for k, r in enumerate(results):
+            value = None
+            if bench is not None and kinds[f_lo + k] in _DIRECTIONAL and wants_benchmark(kinds[f_lo + k], r):
+                value = benchmark_return(bench[0], bench[1], r.baseline_date, r.last_session)
+            lines.append(result_line(ids[f_lo + k], status[f_lo + k], r, value))
     return lines
+
+
+# ------------------------------------------------------------------------------ the nightly rescore
+
+PENDING_COLUMNS = (
+    "id",
+    "instrument_id",
+    "kind",
+    "basis",
+    "target",
+    "baseline",
+    "baseline_day",
+    "window_start",
+    "window_end",
+    "awaiting_data",
+    "fresh",
+)
+CHECKPOINT_SQL = (
+    "INSERT INTO forecasts_scoringcheckpoint (instrument_id, complete_through, checked_at) "
+    "SELECT * FROM unnest(%s::int[], %s::date[], %s::timestamptz[]) ON CONFLICT (instrument_id) DO UPDATE "
+    "SET complete_through = EXCLUDED.complete_through, checked_at = EXCLUDED.checked_at"
+)
+
+
+def _read_pending(conn: psycopg.Connection, ids: Sequence[int]) -> pd.DataFrame:
+    """The stored scores of the pending forecasts (what forecasts.scoring.incremental looks at)."""
+    return _copy_frame(
+        conn,
+        "SELECT id, instrument_id, kind, basis, target, baseline, baseline_date - DATE '1970-01-01', "
+        "window_start - DATE '1970-01-01', window_end - DATE '1970-01-01', awaiting_data, "
+        f"scored_at IS NULL OR scorer_version <> '{SCORER_VERSION}' FROM forecasts_forecast "
+        f"WHERE instrument_id = ANY('{{{','.join(map(str, ids))}}}'::int[]) AND status = 'pending' "
+        "AND kind <> 'manual' ORDER BY instrument_id, id",
+        PENDING_COLUMNS,
+        {"id": "int64", "instrument_id": "int64", "kind": "str", "basis": "str", "awaiting_data": "str"}
+        | {"fresh": "str", "baseline_day": "float64", "window_start": "float64", "window_end": "float64"},
+    )
+
+
+def read_bars_ranges(conn: psycopg.Connection, start: dict[int, int | None]) -> pd.DataFrame:
+    """Per instrument, its bars from HISTORY_SCAN bar rows (the volatility scan) before the given
+    baseline day on (all of them for None): one range read per instrument (a LATERAL index range scan)."""
+    ids = sorted(start)
+    days = [None if start[i] is None else (DAY0 + timedelta(days=int(start[i]))).isoformat() for i in ids]
+    sql = (
+        "SELECT w.i, b.session - DATE '1970-01-01', b.high, b.low, b.close "
+        f"FROM unnest('{{{','.join(map(str, ids))}}}'::int[], "
+        f"'{{{','.join('NULL' if d is None else d for d in days)}}}'::date[]) w(i, d) "
+        "CROSS JOIN LATERAL (SELECT coalesce((SELECT p.session FROM marketdata_pricebar p "
+        "WHERE p.instrument_id = w.i AND p.session <= w.d ORDER BY p.session DESC "
+        f"OFFSET {HISTORY_SCAN - 1} LIMIT 1), DATE '-infinity') AS lo) r "
+        "JOIN marketdata_pricebar b ON b.instrument_id = w.i AND b.session >= r.lo ORDER BY 1, 2"
+    )
+    return _copy_frame(
+        conn,
+        sql,
+        ("instrument_id", "day", "high", "low", "close"),
+        {"instrument_id": "int64", "day": "int64", "high": "float64", "low": "float64", "close": "float64"},
+    )
+
+
+def rescore_incremental(
+    dsn: str,
+    ids: Sequence[int],
+    as_of: datetime,
+    *,
+    benchmarks: dict[str, int] | None = None,
+    checked_at: datetime | None = None,
+    rollback: bool = False,
+) -> dict:
+    """The nightly rescore as forecasts.services.forecasts_rescore_incremental does it, in bulk: per chunk
+    of instruments, read the checkpoints, the pending forecasts' stored scores and the bars of the sessions
+    completed since (one or two rows an instrument); choose with forecasts.scoring.incremental.may_change;
+    read the chosen forecasts and, per instrument, the bars from their earliest baseline's volatility
+    history on; score, write what changed, move the checkpoints. Instruments the checkpoint cannot vouch
+    for (none yet, late bars, stopped trading) get every pending forecast rescored."""
+    t0 = time.perf_counter()
+    checked_at = checked_at or datetime.now(UTC)
+    timing = {"setup_s": 0.0, "read_s": 0.0, "select_s": 0.0, "score_s": 0.0, "write_s": 0.0}
+    counts = {"pending": 0, "forecasts": 0, "bars": 0, "full_instruments": 0}
+    with psycopg.connect(dsn) as reader, psycopg.connect(dsn) as writer:
+        reader.execute("SET TIME ZONE 'UTC'")
+        market = Market(reader, benchmarks)  # calendars built here in a fresh process (a worker keeps them)
+        timing["setup_s"] = time.perf_counter() - t0
+        writer.execute(TEMP_DDL)
+        cp_ids: list[int] = []
+        cp_days: list[date] = []
+        with writer.cursor().copy("COPY bench_scores FROM STDIN") as copy:
+            for lo in range(0, len(ids), INCREMENTAL_CHUNK):
+                chunk = list(ids[lo : lo + INCREMENTAL_CHUNK])
+                t = time.perf_counter()
+                through = {i: market.calendar[i].last_session_closed_at_or_before(as_of) for i in chunk}
+                array = f"'{{{','.join(map(str, chunk))}}}'::int[]"
+                checkpoints = {
+                    i: (d, at)
+                    for i, d, at in reader.execute(
+                        "SELECT instrument_id, complete_through, checked_at FROM forecasts_scoringcheckpoint "
+                        f"WHERE instrument_id = ANY({array})"
+                    )
+                }
+                late = {
+                    r[0]
+                    for r in reader.execute(
+                        "SELECT DISTINCT b.instrument_id FROM marketdata_pricebar b JOIN "
+                        "forecasts_scoringcheckpoint c ON c.instrument_id = b.instrument_id "
+                        f"WHERE b.instrument_id = ANY({array}) AND b.fetched_at > c.checked_at "
+                        "AND b.session <= c.complete_through"
+                    )
+                }
+                full = {
+                    i
+                    for i in chunk
+                    if i not in checkpoints
+                    or through[i] is None
+                    or market.ended[i] is not None
+                    or checkpoints[i][0] > through[i]
+                    or i in late
+                }
+                pending = _read_pending(reader, chunk)
+                new = _copy_frame(
+                    reader,
+                    "SELECT b.instrument_id, b.session - DATE '1970-01-01', b.high, b.low, b.close "
+                    "FROM forecasts_scoringcheckpoint c JOIN marketdata_pricebar b ON "
+                    f"b.instrument_id = c.instrument_id AND b.session > c.complete_through "
+                    f"WHERE c.instrument_id = ANY({array}) ORDER BY 1, 2",
+                    ("instrument_id", "day", "high", "low", "close"),
+                    {"instrument_id": "int64", "day": "int64"},
+                )
+                timing["read_s"] += time.perf_counter() - t
+                t = time.perf_counter()
+                chosen, start = _choose(market, pending, new, full, checkpoints, through)
+                counts["pending"] += len(pending)
+                counts["full_instruments"] += len(full & set(pending["instrument_id"].tolist()))
+                timing["select_s"] += time.perf_counter() - t
+                for i in chunk:
+                    if through[i] is not None:
+                        cp_ids.append(i)
+                        cp_days.append(through[i])
+                if not chosen and not full:
+                    continue
+                t = time.perf_counter()
+                where = f"id = ANY('{{{','.join(map(str, chosen))}}}'::int[])"
+                if full:
+                    # as the service's full path: every pending forecast, and the automatic voids for
+                    # missing bars (late bars may decide them)
+                    where = (
+                        f"({where} OR (instrument_id = ANY('{{{','.join(map(str, sorted(full)))}}}'::int[]) "
+                        f"AND (status = 'pending' OR (status = 'void' AND void_reason LIKE "
+                        f"'{MISSING_BARS_VOID}%%'))))"
+                    )
+                forecasts = read_forecasts(reader, [], where=where)
+                for i in full:
+                    start[i] = None
+                bars = read_bars_ranges(
+                    reader, {i: start[i] for i in set(forecasts["instrument_id"].tolist())}
+                )
+                timing["read_s"] += time.perf_counter() - t
+                counts["forecasts"] += len(forecasts)
+                counts["bars"] += len(bars)
+                t = time.perf_counter()
+                lines = _score_chunk(market, forecasts, bars, as_of)
+                timing["score_s"] += time.perf_counter() - t
+                t = time.perf_counter()
+                copy.write("".join(lines))
+                timing["write_s"] += time.perf_counter() - t
+        t = time.perf_counter()
+        if cp_ids:
+            writer.execute(CHECKPOINT_SQL, (cp_ids, cp_days, [checked_at] * len(cp_ids)))
+        events, updated = finish_writes(writer, rollback=rollback)
+        timing["write_s"] += time.perf_counter() - t
+    return {
+        **timing,
+        **counts,
+        "events": events,
+        "updated": updated,
+        "total_s": time.perf_counter() - t0,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+INCREMENTAL_CHUNK = 1000
+
+
+def _choose(
+    market: Market,
+    pending: pd.DataFrame,
+    new: pd.DataFrame,
+    full: set[int],
+    checkpoints: dict,
+    through: dict,
+) -> tuple[list[int], dict[int, int | None]]:
+    """The pending forecasts may_change picks, and per instrument the earliest baseline day they need."""
+    chosen: list[int] = []
+    start: dict[int, int | None] = {}
+    p_inst = pending["instrument_id"].to_numpy()
+    n_inst = new["instrument_id"].to_numpy()
+    nat = np.datetime64("NaT", "D")
+
+    def days(values: np.ndarray) -> np.ndarray:
+        out = np.full(len(values), nat)
+        ok = ~np.isnan(values)
+        out[ok] = values[ok].astype("int64").astype("datetime64[D]")
+        return out
+
+    for inst in np.unique(p_inst).tolist():
+        if inst in full:
+            continue
+        lo, hi = np.searchsorted(p_inst, [inst, inst + 1])
+        rows = pending.iloc[lo:hi]
+        cp = np.datetime64(checkpoints[inst][0], "D")
+        last = np.datetime64(through[inst], "D")
+        sessions = market.calendar[inst].sessions_array(checkpoints[inst][0], through[inst])
+        sessions = sessions[sessions > cp]
+        b_lo, b_hi = np.searchsorted(n_inst, [inst, inst + 1])
+        bar_days = new["day"].to_numpy()[b_lo:b_hi].astype("datetime64[D]")
+        at = np.searchsorted(bar_days, sessions)
+        found = at < len(bar_days)
+        found[found] = bar_days[at[found]] == sessions[found]
+        at = np.where(found, at, 0)
+
+        aligned = {}
+        for name in ("close", "high", "low"):
+            values = new[name].to_numpy(dtype=float)[b_lo:b_hi]
+            aligned[name] = np.where(found, values[at] if len(values) else np.nan, np.nan)
+
+        baseline_day = days(rows["baseline_day"].to_numpy(dtype=float))
+        splits = market.splits.get(inst, ())
+        known = baseline_day[~np.isnat(baseline_day)]
+        split_after = bool(len(known)) and any(np.datetime64(s.ex_date, "D") > known.min() for s in splits)
+        pick = may_change(
+            kind=rows["kind"].to_numpy(dtype=object),
+            basis=rows["basis"].to_numpy(dtype=object),
+            target=rows["target"].to_numpy(dtype=float),
+            baseline=rows["baseline"].to_numpy(dtype=float),
+            window_start=days(rows["window_start"].to_numpy(dtype=float)),
+            window_end=days(rows["window_end"].to_numpy(dtype=float)),
+            awaiting=rows["awaiting_data"].to_numpy() == "t",
+            fresh=rows["fresh"].to_numpy() == "t",
+            through=last,
+            new_days=sessions,
+            new_close=aligned["close"],
+            new_high=aligned["high"],
+            new_low=aligned["low"],
+            split_after=split_after,
+            since=cp,
+            calendar_days=market.calendar[inst].sessions,
+        )
+        if not pick.any():
+            continue
+        chosen.extend(rows["id"].to_numpy()[pick].tolist())
+        picked = baseline_day[pick]
+        start[inst] = None if np.isnat(picked).any() else int(picked.min().astype("int64"))
+    return chosen, start

@@ -78,6 +78,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # A hit is answered here: the middlewares above still run (HTTPS, static files, CORS); the headers of
+    # those below (CSP, X-Frame-Options, Content-Language …) were stored with the page.
+    "forecasts.site.pagecache.PageCacheMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -86,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.middleware.SecurityHeadersMiddleware",
+    # An API body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413 in the API's error format, before anything reads it.
+    "forecasts.api.errors.BodyLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -158,6 +163,11 @@ CACHES = {
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "hindsight"}
 }
+
+# Whole public pages and anonymous API reads are cached under the data version (forecasts.site.pagecache,
+# forecasts.services.dataversion); the version is re-read from the cache at most once per this many seconds.
+HINDSIGHT_PAGE_CACHE = env.bool("HINDSIGHT_PAGE_CACHE", default=True)
+HINDSIGHT_DATA_VERSION_MEMO = env.float("HINDSIGHT_DATA_VERSION_MEMO", default=1.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

@@ -17,3 +17,7 @@ CELERY_BROKER_URL = "memory://localhost/"
 HINDSIGHT_PRICE_PROVIDER = "offline"
 HINDSIGHT_LEADERBOARD_MIN_RESOLVED = 3
 SECURE_SSL_REDIRECT = False  # the test client speaks plain HTTP
+# Tests run inside transactions whose on-commit hooks (where the data version moves) never fire, so the
+# whole-page cache is off except in tests/forecasts/site/test_pagecache.py, which turns it on and commits.
+HINDSIGHT_PAGE_CACHE = False
+HINDSIGHT_DATA_VERSION_MEMO = 0.0

@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from forecasts import services
@@ -163,13 +164,20 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea, required=True, help_text="Shown on the public forecast page."
+        label=_("Reason"),
+        widget=forms.Textarea,
+        required=True,
+        help_text=_("Shown on the public forecast page."),
     )
 
 
 class JudgeForm(ReasonForm):
-    outcome = forms.ChoiceField(choices=[(Status.HIT, "Hit"), (Status.MISS, "Miss")])
-    resolved_on = forms.DateField(help_text="The date the claim was decided (YYYY-MM-DD).")
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[(Status.HIT, _("Hit")), (Status.MISS, _("Miss"))]
+    )
+    resolved_on = forms.DateField(
+        label=_("Resolved on"), help_text=_("The date the claim was decided (YYYY-MM-DD).")
+    )
 
 
 class CorrectionForm(ReasonForm):
@@ -190,7 +198,9 @@ class CorrectionForm(ReasonForm):
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(required=False, help_text="CSV in the import_forecasts format.")
+    file = forms.FileField(
+        label=_("File"), required=False, help_text=_("CSV in the import_forecasts format.")
+    )
     content = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
@@ -223,7 +233,7 @@ class ForecastAdminForm(forms.ModelForm):
 
     class Meta:
         model = Forecast
-        fields = CLAIM_FORM_FIELDS
+        fields = [*CLAIM_FORM_FIELDS, "supersedes"]
 
     request = None  # set by ForecastAdmin.get_form
 
@@ -233,6 +243,12 @@ class ForecastAdminForm(forms.ModelForm):
         for name in ("target", "target_upper"):
             if name in self.fields:
                 self.fields[name].required = False
+        if "supersedes" in self.fields:
+            self.fields["supersedes"].label = "Revises"
+            self.fields["supersedes"].help_text = (
+                "The same strategist's earlier call on this instrument that this one revises "
+                "(\u201craised its target to 8,800 from 8,610\u201d). Both stay on record and are scored."
+            )
 
     def _post_clean(self):
         # Once the recording service has validated and recorded it, the model's own checks would only
@@ -260,6 +276,7 @@ class ForecastAdminForm(forms.ModelForm):
             not_duplicate=bool(data.get("same_call_confirmed")),
             confirm_implausible=bool(data.get("confirm_reason")),
             confirm_reason=data.get("confirm_reason", ""),
+            supersedes=data.get("supersedes"),
         )
         try:
             self.recorded = record_forecast(data["source"], item, actor=self.request.user)
@@ -278,7 +295,8 @@ class ForecastAdminForm(forms.ModelForm):
 class ForecastAdmin(admin.ModelAdmin):
     form = ForecastAdminForm
     list_display = [
-        "id", "strategist", "instrument", "kind", "target", "deadline", "status", "resolved_on", "skill",
+        "id", "strategist", "instrument", "kind", "target_shown", "deadline", "status", "resolved_on",
+        "chance_by_luck_shown", "skill_shown",
         "published",
     ]  # fmt: skip
     list_filter = [
@@ -291,11 +309,46 @@ class ForecastAdmin(admin.ModelAdmin):
     ]
     search_fields = ["quote", "strategist__name", "instrument__symbol", "source__url"]
     autocomplete_fields = ["strategist", "firm", "source", "instrument", "other_instrument"]
+    raw_id_fields = ["supersedes"]  # an id (with the admin's look-up), as every other door takes it
     list_select_related = ["strategist", "instrument"]
     date_hierarchy = "made_at"
     inlines = [ForecastEventInline]
     actions = ["publish_selected", "correct_selected", "void_selected", "judge_selected", "export_csv"]
     change_list_template = "admin/forecasts/forecast/change_list.html"
+
+    # Floats as readers read them (no 0.10000000000000009): the change page and the list show these.
+    @admin.display(description="target", ordering="target")
+    def target_shown(self, obj) -> str:
+        return _figure(obj.target)
+
+    @admin.display(description="target upper")
+    def target_upper_shown(self, obj) -> str:
+        return _figure(obj.target_upper)
+
+    @admin.display(description="resolution price")
+    def resolution_price_shown(self, obj) -> str:
+        return _figure(obj.resolution_price)
+
+    @admin.display(description="baseline")
+    def baseline_shown(self, obj) -> str:
+        return _figure(obj.baseline)
+
+    @admin.display(description="chance by luck (difficulty)", ordering="difficulty")
+    def chance_by_luck_shown(self, obj) -> str:
+        """The stored `difficulty`: the chance a random walk makes the claim come true (boldness = 1 − it)."""
+        return _percent(obj.difficulty)
+
+    @admin.display(description="skill", ordering="skill")
+    def skill_shown(self, obj) -> str:
+        return "—" if obj.skill is None else f"{0.0 if round(obj.skill, 3) == 0 else obj.skill:+.3f}"
+
+    @admin.display(description="window return")
+    def window_return_shown(self, obj) -> str:
+        return _percent(obj.window_return, signed=True)
+
+    @admin.display(description="benchmark return")
+    def benchmark_return_shown(self, obj) -> str:
+        return _percent(obj.benchmark_return, signed=True)
 
     @admin.display(boolean=True, ordering="published_at")
     def published(self, obj) -> bool:
@@ -304,9 +357,9 @@ class ForecastAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         # The add form asks for the claim; the change page shows the claim and its score, all read-only.
         return (
-            [*CLAIM_FORM_FIELDS, "same_call_confirmed", "confirm_reason"]
+            [*CLAIM_FORM_FIELDS, "supersedes", "same_call_confirmed", "confirm_reason"]
             if obj is None
-            else [f.name for f in Forecast._meta.fields]
+            else _shown_fields()
         )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -330,7 +383,7 @@ class ForecastAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Once recorded, the claim changes only through a correction with a reason.
-        return [f.name for f in Forecast._meta.fields] if obj is not None else []
+        return _shown_fields() if obj is not None else []
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # a published record is voided, never deleted
@@ -395,7 +448,7 @@ class ForecastAdmin(admin.ModelAdmin):
             queryset,
             CorrectionForm,
             "correct_selected",
-            "Correct forecasts",
+            _("Correct forecasts"),
             lambda f, form: services.forecast_correct(
                 f, changes=form.changes(), reason=form.cleaned_data["reason"], actor=request.user
             ),
@@ -409,7 +462,7 @@ class ForecastAdmin(admin.ModelAdmin):
             queryset,
             ReasonForm,
             "void_selected",
-            "Void forecasts",
+            _("Void forecasts"),
             lambda f, form: services.forecast_void(f, reason=form.cleaned_data["reason"], actor=request.user),
         )
 
@@ -421,7 +474,7 @@ class ForecastAdmin(admin.ModelAdmin):
             queryset,
             JudgeForm,
             "judge_selected",
-            "Judge forecasts",
+            _("Judge forecasts"),
             lambda f, form: services.forecast_judge(
                 f,
                 outcome=form.cleaned_data["outcome"],
@@ -441,7 +494,7 @@ class ForecastAdmin(admin.ModelAdmin):
     def import_csv_view(self, request):
         """Upload, preview (a dry run with per-row errors), then confirm: all or nothing."""
         self._require(request, "add_forecast")
-        context = {**self.admin_site.each_context(request), "title": "Import forecasts from CSV"}
+        context = {**self.admin_site.each_context(request), "title": _("Import forecasts from CSV")}
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data.get("file")
@@ -478,6 +531,7 @@ def write_forecasts_csv(out, forecasts) -> None:
             f.other_instrument.symbol if f.other_instrument else "", f.basis,
             "" if f.deadline_source == DeadlineSource.NONE else f.deadline.isoformat(), f.deadline_source,
             "",  # confirm_reason: a re-import finds the claim already recorded
+            f.supersedes_id or "",
         ])  # fmt: skip
 
 
@@ -498,3 +552,36 @@ def _num(value: float | None) -> str:
     if value is None:
         return ""
     return str(int(value)) if float(value).is_integer() else repr(value)
+
+
+# Float fields of a forecast shown formatted on the change page (ForecastAdmin.<name>_shown); the
+# stored `difficulty` is shown as "chance by luck", what it is.
+_SHOWN = {
+    "target": "target_shown",
+    "target_upper": "target_upper_shown",
+    "resolution_price": "resolution_price_shown",
+    "baseline": "baseline_shown",
+    "difficulty": "chance_by_luck_shown",
+    "skill": "skill_shown",
+    "window_return": "window_return_shown",
+    "benchmark_return": "benchmark_return_shown",
+}
+
+
+def _shown_fields() -> list[str]:
+    return [_SHOWN.get(f.name, f.name) for f in Forecast._meta.fields]
+
+
+def _figure(value: float | None) -> str:
+    """A price or level: thousands separators, at most four decimals, never -0."""
+    if value is None:
+        return "—"
+    text = f"{value:,.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _percent(value: float | None, *, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    pct = 0.0 if round(value * 100, 1) == 0 else value * 100
+    return f"{pct:+.1f}%" if signed else f"{pct:.1f}%"

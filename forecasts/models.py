@@ -422,3 +422,52 @@ class ForecastEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.forecast_id} {self.action} {self.at:%Y-%m-%d}"
+
+
+class ScoringCheckpoint(models.Model):
+    """How far the nightly incremental rescore has looked at an instrument (forecasts.services.scoring).
+
+    ``complete_through``: the instrument calendar's last complete session at that run; the next run looks
+    only at sessions after it (and at the forecasts those can decide). ``checked_at``: when the run started
+    reading; a bar fetched after it for a session on or before ``complete_through`` arrived late, and the
+    instrument is then rescored in full. Deleting a row only makes its next rescore a full one.
+    """
+
+    instrument = models.OneToOneField(
+        Instrument, on_delete=models.CASCADE, primary_key=True, related_name="scoring_checkpoint"
+    )
+    complete_through = models.DateField()
+    checked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} through {self.complete_through}"
+
+
+class SubjectAggregate(models.Model):
+    """The SCORING §4 aggregates of one strategist's, firm's or instrument's published forecasts, kept by
+    forecasts.services.aggregates whenever one of their forecasts changes, so that the unfiltered
+    leaderboards and the summaries on the strategist, firm and instrument pages read one small row each
+    instead of aggregating every forecast on each request.
+
+    ``figures`` holds exactly the row `forecasts.selectors.leaderboards` aggregates (same keys, same
+    query), so a board read from here equals one computed live; `manage.py rebuild_aggregates --check`
+    proves it for the whole table.
+    """
+
+    class Scope(models.TextChoices):
+        STRATEGIST = "strategist"
+        FIRM = "firm"
+        INSTRUMENT = "instrument"
+
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    subject_id = models.BigIntegerField()
+    figures = models.JSONField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "subject_id"], name="aggregate_unique_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.subject_id}"

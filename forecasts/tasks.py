@@ -11,7 +11,7 @@ from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from forecasts.models import Forecast, Kind, Status
-from forecasts.services import forecasts_score, queueing
+from forecasts.services import forecasts_rescore_incremental, forecasts_score, queueing
 from marketdata.models import Instrument
 
 log = logging.getLogger(__name__)
@@ -44,33 +44,72 @@ SCORING_LOCK_CLASS = 16_0001  # the first key of the advisory lock pair (the sec
 @shared_task(
     acks_late=True, autoretry_for=(OSError, OperationalError, InterfaceError), retry_backoff=10, max_retries=5
 )
-def score_forecasts(instrument_id: int, revised_from: str | None = None) -> dict:
+def score_forecasts(instrument_id: int, revised_from: str | None = None, incremental: bool = False) -> dict:
+    """Score an instrument's forecasts. ``incremental`` (new bars, the sweep): only those the sessions
+    completed since its last run can change (forecasts_rescore_incremental); otherwise (a forecast
+    recorded or corrected, revised bars) every pending one, and with ``revised_from`` the decided ones
+    those bars decided."""
     instrument = Instrument.objects.get(pk=instrument_id)
     with _one_scorer_per_instrument(instrument_id):
-        summary = forecasts_score(
-            instrument, revised_from=date.fromisoformat(revised_from) if revised_from else None
-        )
+        if incremental and not revised_from:
+            summary = forecasts_rescore_incremental(instrument)
+        else:
+            summary = forecasts_score(
+                instrument, revised_from=date.fromisoformat(revised_from) if revised_from else None
+            )
     return {
         "instrument": instrument.symbol,
+        "mode": summary.mode if incremental and not revised_from else "full",
         "scored": summary.scored,
         "changed": summary.changed,
         "by_status": summary.by_status,
     }
 
 
+@shared_task(
+    acks_late=True, autoretry_for=(OSError, OperationalError, InterfaceError), retry_backoff=10, max_retries=5
+)
+def score_instrument_batch(instrument_ids: list[int]) -> dict:
+    """The incremental rescore of a batch of instruments, one after the other, each under its scoring lock.
+    Idempotent: a retry (or a redelivery after a worker died) redoes only what is still to do, since each
+    instrument's run reads the stored scores and its checkpoint afresh."""
+    totals = {"instruments": 0, "full": 0, "scored": 0, "changed": 0}
+    for instrument in Instrument.objects.filter(pk__in=instrument_ids).order_by("pk"):
+        with _one_scorer_per_instrument(instrument.pk):
+            summary = forecasts_rescore_incremental(instrument)
+        totals["instruments"] += 1
+        totals["full"] += summary.mode == "full"
+        totals["scored"] += summary.scored
+        totals["changed"] += summary.changed
+    return totals
+
+
+#: The sweep sends one task per instrument up to this many instruments, batches above (N workers share them).
+SWEEP_BATCH_FROM = 200
+SWEEP_BATCH = 100
+
+
 @shared_task(acks_late=True)
 def score_all_pending() -> int:
-    """The sweep: queue scoring for every instrument with pending forecasts.
+    """The sweep: queue the incremental rescore of every instrument with pending forecasts.
 
-    Runs hourly from beat, so work that could not be queued while Redis was
-    down (see forecasts.services.queueing) is queued again once it is back.
+    Runs hourly from beat, so work that could not be queued while Redis was down (see
+    forecasts.services.queueing) is queued again once it is back, and the day's new bars are scored by
+    whichever run comes first. Each instrument costs only what its new sessions can decide
+    (forecasts_rescore_incremental); many instruments go out in batches of SWEEP_BATCH.
     """
-    ids = set(
-        Forecast.all_objects.filter(status=Status.PENDING)
-        .exclude(kind=Kind.MANUAL)
-        .values_list("instrument_id", flat=True)
-        .distinct()
+    ids = sorted(
+        set(
+            Forecast.all_objects.filter(status=Status.PENDING)
+            .exclude(kind=Kind.MANUAL)
+            .values_list("instrument_id", flat=True)
+            .distinct()
+        )
     )
-    for pk in sorted(ids):
-        queueing.scoring_enqueue(pk)
+    if len(ids) < SWEEP_BATCH_FROM:
+        for pk in ids:
+            queueing.scoring_enqueue(pk, incremental=True)
+        return len(ids)
+    for lo in range(0, len(ids), SWEEP_BATCH):
+        queueing.scoring_enqueue_batch(ids[lo : lo + SWEEP_BATCH])
     return len(ids)

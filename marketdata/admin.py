@@ -39,6 +39,7 @@ class InstrumentAdmin(admin.ModelAdmin):
     list_display = [
         "symbol",
         "name",
+        "name_zh_hant",
         "asset_class",
         "calendar_code",
         "currency",
@@ -49,7 +50,7 @@ class InstrumentAdmin(admin.ModelAdmin):
         "last_fetch",
     ]
     list_filter = ["asset_class", "calendar_code"]
-    search_fields = ["symbol", "name"]
+    search_fields = ["symbol", "name", "name_zh_hant", "name_zh_hans"]
     readonly_fields = ["completeness", "recent_fetches"]
     actions = ["backfill_selected"]
 
@@ -142,13 +143,32 @@ class PriceCSVConfirmForm(forms.Form):
     digest = forms.CharField(widget=forms.HiddenInput)
 
 
+def figure(value: float | None, digits: int = 4) -> str:
+    """A stored float for an admin column: thousands separators, at most `digits` decimals, never -0."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text in ("-0", "") else text
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 @admin.register(PriceBar)
 class PriceBarAdmin(admin.ModelAdmin):
-    list_display = ["instrument", "session", "open", "high", "low", "close", "volume", "source", "fetched_at"]
+    list_display = [
+        "instrument",
+        "session",
+        "open_shown",
+        "high_shown",
+        "low_shown",
+        "close_shown",
+        "volume_shown",
+        "source",
+        "fetched_at",
+    ]
     list_filter = ["source", "instrument__calendar_code", "instrument"]
     search_fields = ["instrument__symbol"]
     autocomplete_fields = ["instrument"]
@@ -156,6 +176,27 @@ class PriceBarAdmin(admin.ModelAdmin):
     list_select_related = ["instrument"]
     show_full_result_count = False
     change_list_template = "admin/marketdata/pricebar/change_list.html"
+
+    # Prices as quoted (22,576.98), not as stored in binary (22576.980468750004).
+    @admin.display(description="open", ordering="open")
+    def open_shown(self, obj: PriceBar) -> str:
+        return figure(obj.open)
+
+    @admin.display(description="high", ordering="high")
+    def high_shown(self, obj: PriceBar) -> str:
+        return figure(obj.high)
+
+    @admin.display(description="low", ordering="low")
+    def low_shown(self, obj: PriceBar) -> str:
+        return figure(obj.low)
+
+    @admin.display(description="close", ordering="close")
+    def close_shown(self, obj: PriceBar) -> str:
+        return figure(obj.close)
+
+    @admin.display(description="volume", ordering="volume")
+    def volume_shown(self, obj: PriceBar) -> str:
+        return figure(obj.volume, 0)
 
     def get_urls(self):
         return [
@@ -235,8 +276,8 @@ class HeldBarAdmin(admin.ModelAdmin):
         "instrument",
         "session",
         "status",
-        "close",
-        "z_score",
+        "close_shown",
+        "z_score_shown",
         "reason",
         "source",
         "fetched_at",
@@ -246,10 +287,38 @@ class HeldBarAdmin(admin.ModelAdmin):
     search_fields = ["instrument__symbol", "reason"]
     list_select_related = ["instrument", "decided_by"]
     actions = ["release", "reject"]
-    readonly_fields = [f.name for f in HeldBar._meta.fields]
+    # The float fields shown formatted (z score 3.52, not 3.5249999999999995).
+    fields = [
+        {"open": "open_shown", "high": "high_shown", "low": "low_shown", "close": "close_shown"}.get(
+            f.name, "z_score_shown" if f.name == "z_score" else f.name
+        )
+        for f in HeldBar._meta.fields
+        if f.name != "volume"
+    ]
+    readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description="open")
+    def open_shown(self, obj: HeldBar) -> str:
+        return figure(obj.open)
+
+    @admin.display(description="high")
+    def high_shown(self, obj: HeldBar) -> str:
+        return figure(obj.high)
+
+    @admin.display(description="low")
+    def low_shown(self, obj: HeldBar) -> str:
+        return figure(obj.low)
+
+    @admin.display(description="close", ordering="close")
+    def close_shown(self, obj: HeldBar) -> str:
+        return figure(obj.close)
+
+    @admin.display(description="z score", ordering="z_score")
+    def z_score_shown(self, obj: HeldBar) -> str:
+        return figure(obj.z_score, 2)
 
     def get_changelist(self, request, **kwargs):
         if "status__exact" not in request.GET and not request.GET.get("q"):

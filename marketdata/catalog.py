@@ -19,25 +19,42 @@ class InstrumentSpec:
     calendar_code: str
     currency: str = ""
     provider_symbols: dict[str, str] = field(default_factory=dict)
+    name_zh_hant: str = ""  # the Simplified name is derived from it (marketdata.names)
 
 
 KNOWN_INSTRUMENTS: dict[str, InstrumentSpec] = {
     spec.symbol: spec
     for spec in [
-        InstrumentSpec("HSI", "Hang Seng Index", "index", "XHKG", "", {"yahoo": "^HSI"}),
-        InstrumentSpec("HSCEI", "Hang Seng China Enterprises Index", "index", "XHKG", "", {"yahoo": "^HSCE"}),
-        InstrumentSpec("HSTECH", "Hang Seng TECH Index", "index", "XHKG", "", {"yahoo": "HSTECH.HK"}),
-        InstrumentSpec("0941.HK", "China Mobile", "equity", "XHKG", "HKD", {"yahoo": "0941.HK"}),
-        InstrumentSpec("0728.HK", "China Telecom (H)", "equity", "XHKG", "HKD", {"yahoo": "0728.HK"}),
-        InstrumentSpec("0762.HK", "China Unicom", "equity", "XHKG", "HKD", {"yahoo": "0762.HK"}),
-        InstrumentSpec("GSPC", "S&P 500", "index", "XNYS", "", {"yahoo": "^GSPC"}),
-        InstrumentSpec("IXIC", "Nasdaq Composite", "index", "XNYS", "", {"yahoo": "^IXIC"}),
-        InstrumentSpec("NDX", "Nasdaq-100", "index", "XNYS", "", {"yahoo": "^NDX"}),
-        InstrumentSpec("AAPL", "Apple", "equity", "XNYS", "USD", {"yahoo": "AAPL"}),
-        InstrumentSpec("NVDA", "NVIDIA", "equity", "XNYS", "USD", {"yahoo": "NVDA"}),
-        InstrumentSpec("TSLA", "Tesla", "equity", "XNYS", "USD", {"yahoo": "TSLA"}),
-        InstrumentSpec("BTC-USD", "Bitcoin (USD)", "crypto", "24/7", "USD", {"yahoo": "BTC-USD"}),
-        InstrumentSpec("GC_F", "Gold futures (front month)", "commodity", "CMES", "USD", {"yahoo": "GC=F"}),
+        InstrumentSpec("HSI", "Hang Seng Index", "index", "XHKG", "", {"yahoo": "^HSI"}, "恒生指數"),
+        InstrumentSpec(
+            "HSCEI",
+            "Hang Seng China Enterprises Index",
+            "index",
+            "XHKG",
+            "",
+            {"yahoo": "^HSCE"},
+            "恒生中國企業指數",
+        ),
+        InstrumentSpec(
+            "HSTECH", "Hang Seng TECH Index", "index", "XHKG", "", {"yahoo": "HSTECH.HK"}, "恒生科技指數"
+        ),
+        InstrumentSpec("0941.HK", "China Mobile", "equity", "XHKG", "HKD", {"yahoo": "0941.HK"}, "中國移動"),
+        InstrumentSpec(
+            "0728.HK", "China Telecom (H)", "equity", "XHKG", "HKD", {"yahoo": "0728.HK"}, "中國電信"
+        ),
+        InstrumentSpec("0762.HK", "China Unicom", "equity", "XHKG", "HKD", {"yahoo": "0762.HK"}, "中國聯通"),
+        InstrumentSpec("GSPC", "S&P 500", "index", "XNYS", "", {"yahoo": "^GSPC"}, "標普500"),
+        InstrumentSpec(
+            "IXIC", "Nasdaq Composite", "index", "XNYS", "", {"yahoo": "^IXIC"}, "納斯達克綜合指數"
+        ),
+        InstrumentSpec("NDX", "Nasdaq-100", "index", "XNYS", "", {"yahoo": "^NDX"}, "納斯達克100指數"),
+        InstrumentSpec("AAPL", "Apple", "equity", "XNYS", "USD", {"yahoo": "AAPL"}, "蘋果"),
+        InstrumentSpec("NVDA", "NVIDIA", "equity", "XNYS", "USD", {"yahoo": "NVDA"}, "英偉達"),
+        InstrumentSpec("TSLA", "Tesla", "equity", "XNYS", "USD", {"yahoo": "TSLA"}, "特斯拉"),
+        InstrumentSpec("BTC-USD", "Bitcoin", "crypto", "24/7", "USD", {"yahoo": "BTC-USD"}, "比特幣"),
+        InstrumentSpec(
+            "GC_F", "Gold (COMEX futures)", "commodity", "CMES", "USD", {"yahoo": "GC=F"}, "黃金期貨"
+        ),
     ]
 }
 

@@ -39,7 +39,19 @@ CALENDAR_TIMEZONES = {
 
 class Instrument(models.Model):
     symbol = models.CharField(max_length=32, unique=True, help_text="Hindsight's own symbol, e.g. HSI, NVDA.")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, help_text="The English name readers see, e.g. Hang Seng Index.")
+    name_zh_hant = models.CharField(
+        "name (Traditional Chinese)",
+        max_length=200,
+        blank=True,
+        help_text="E.g. 恒生指數; blank: the English name.",
+    )
+    name_zh_hans = models.CharField(
+        "name (Simplified Chinese)",
+        max_length=200,
+        blank=True,
+        help_text="Only where it differs from the Traditional name converted (blank: 恒生指數 -> 恒生指数).",
+    )
     asset_class = models.CharField(max_length=16, choices=AssetClass.choices, default=AssetClass.INDEX)
     calendar_code = models.CharField(
         max_length=8, choices=CalendarCode.choices, help_text="Trading calendar that defines sessions."
@@ -102,7 +114,7 @@ class PriceBar(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.instrument_id} {self.session} {self.close}"
+        return f"{self.instrument_id} {self.session} {round(self.close, 4)}"
 
 
 class Split(models.Model):

@@ -17,6 +17,17 @@ from django.dispatch import Signal
 bars_changed = Signal()
 # sender=Instrument, instrument=Instrument; receivers return a datetime or None.
 history_anchor = Signal()
+# sender=Instrument, instrument_id=int: bars or splits were written by a bulk path (no model signals), sent
+# after commit by every writer of prices, whether or not it also asks for rescoring (bars_changed).
+prices_written = Signal()
+
+
+def announce_prices_written(instrument_id: int) -> None:
+    from marketdata.models import Instrument
+
+    transaction.on_commit(
+        lambda: prices_written.send(sender=Instrument, instrument_id=instrument_id), robust=True
+    )
 
 
 def announce_bars(instrument_id: int, *, revised_from: date | None = None) -> None:

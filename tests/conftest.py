@@ -18,6 +18,16 @@ def require_service(name: str, available: bool) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: tests roll back their data without the commit that would
+    move the data version, so boards or pages cached by an earlier test could otherwise be served."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture(scope="module")
 def _demo_data(django_db_setup, django_db_blocker):
     """The demo loaded once per test module; each test runs in a transaction rolled back after it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -74,7 +75,10 @@ class ApiView:
         stamp = int(self.last_modified.timestamp()) if self.last_modified else None
         if stamp is not None:
             response["Last-Modified"] = http_date(stamp)
-        response.setdefault("Cache-Control", "no-cache")  # may be stored, but revalidated every time
+        # May be stored, but revalidated every time. An anonymous read is the same for every reader, so it is
+        # public (the page cache keeps it whole under the data version); an editor's may hold drafts.
+        anonymous = not (request.user and request.user.is_authenticated)
+        response.setdefault("Cache-Control", "public, no-cache" if anonymous else "private, no-cache")
         conditional = get_conditional_response(request, etag=etag, last_modified=stamp, response=response)
         return conditional if conditional is not None else response
 
@@ -109,11 +113,24 @@ TRACK_RECORD_CSV_COLUMNS = [
     "status_note",
     "void_reason",
     "scorer_version",
+    "instrument_name",  # added last (columns are positional): its name in the request's language
 ]
 
 
+EXCEL_VALUES = ("1", "true", "yes")
+
+
+def wants_excel(request) -> bool:
+    """`?excel=1`: the CSV for Excel, which reads a UTF-8 file as UTF-8 only when it starts with a BOM."""
+    return request is not None and request.query_params.get("excel", "").lower() in EXCEL_VALUES
+
+
 class TrackRecordCSVRenderer(BaseRenderer):
-    """A track record's forecasts, one row each (the summary is in the JSON form)."""
+    """A track record's forecasts, one row each (the summary is in the JSON form).
+
+    Plain UTF-8 by default; with `?excel=1` the same bytes after a UTF-8 byte order mark, so that Excel
+    shows Chinese names and quotes instead of mojibake (both declare charset=utf-8).
+    """
 
     media_type = "text/csv"
     format = "csv"
@@ -131,9 +148,13 @@ class TrackRecordCSVRenderer(BaseRenderer):
         if response is not None and isinstance(data, dict):
             subject = data.get("strategist") or data.get("firm") or {}
             suffix = f"-as-of-{data['as_of']}" if data.get("as_of") else ""
+            excel = wants_excel((renderer_context or {}).get("request"))
+            suffix += "-excel" if excel else ""
             response["Content-Disposition"] = (
                 f'attachment; filename="{subject.get("slug", "track-record")}-track-record{suffix}.csv"'
             )
+            if excel:
+                return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
         return out.getvalue().encode("utf-8")
 
 
@@ -148,13 +169,14 @@ def error_responses(*codes: int) -> dict:
         403: "Authenticated, but not allowed (editors only).",
         404: "No such object (or page).",
         406: "The Accept header asks for a representation this endpoint does not have.",
+        413: "The request body is over the size limit (DATA_UPLOAD_MAX_MEMORY_SIZE).",
         429: "Too many requests from this client; see Retry-After.",
     }
     return {code: OpenApiResponse(ErrorSerializer, description=text[code]) for code in codes}
 
 
 READ_ERRORS = (400, 404, 406, 429)
-WRITE_ERRORS = (400, 401, 403, 404, 406, 429)
+WRITE_ERRORS = (400, 401, 403, 404, 406, 413, 429)
 
 AS_OF_PARAMETER = OpenApiParameter(
     "as_of",
@@ -169,4 +191,9 @@ FORMAT_PARAMETER = OpenApiParameter(
     str,
     enum=["json", "csv"],
     description="csv: the forecasts as CSV (also with Accept: text/csv).",
+)
+EXCEL_PARAMETER = OpenApiParameter(
+    "excel",
+    OpenApiTypes.BOOL,
+    description="With CSV: start the file with a UTF-8 byte order mark, so that Excel reads it as UTF-8.",
 )

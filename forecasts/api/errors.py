@@ -14,7 +14,9 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -25,6 +27,8 @@ NON_FIELD_KEYS = ("non_field_errors", "__all__", "detail")
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):  # a form body read past DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(too_large_body(), status=413)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(django_errors(exc))
     elif isinstance(exc, DjangoPermissionDenied):  # a service refusing the user's role
@@ -47,6 +51,35 @@ def exception_handler(exc, context):
         message = " ".join(loose) or str(exc)
     response.data = error_body(response.status_code, code, message, fields)
     return response
+
+
+def too_large_body() -> dict:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_body(413, "request_too_large", f"The request body is larger than {limit:,} bytes.")
+
+
+class BodyLimitMiddleware:
+    """An API request whose body is over DATA_UPLOAD_MAX_MEMORY_SIZE gets 413 in the one error format.
+
+    Django enforces the limit only where it reads a form or `request.body` (and answers with its HTML
+    400 page); DRF's JSON parser reads the stream itself, so without this a JSON body of any size
+    would be read. The declared Content-Length is checked before anything reads the body; a body
+    without one (chunked) is cut off at the limit by the server's stream (`LimitedStream`).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and request.path_info.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                return JsonResponse(too_large_body(), status=413)
+        return self.get_response(request)
 
 
 def error_body(status_code: int, code: str, message: str, fields: dict | None = None) -> dict:

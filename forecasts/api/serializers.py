@@ -14,6 +14,7 @@ from rest_framework import serializers
 from forecasts.models import Basis, DeadlineSource, Firm, Forecast, Kind, Source, Strategist
 from forecasts.site.presentation import describe_claim
 from marketdata.models import Instrument, PriceBar
+from marketdata.names import instrument_name, instrument_names
 
 # The trading calendars reach from 2000 to about six years ahead (METHODOLOGY §5.21).
 EARLIEST = date(2000, 1, 1)
@@ -43,9 +44,18 @@ class StrategistSerializer(serializers.ModelSerializer):
 
 
 class InstrumentSerializer(serializers.ModelSerializer):
+    names = serializers.SerializerMethodField(
+        help_text='What readers call it, per site language: {"en": "Hang Seng Index", "zh-hant": "恒生指數", '
+        '"zh-hans": "恒生指数"}. `name` is the English one; `symbol` is the key the API takes.'
+    )
+
     class Meta:
         model = Instrument
-        fields = ["symbol", "name", "asset_class", "calendar_code", "currency", "trading_ended_on"]
+        fields = ["symbol", "name", "names", "asset_class", "calendar_code", "currency", "trading_ended_on"]
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_names(self, obj: Instrument) -> dict[str, str]:
+        return instrument_names(obj)
 
 
 class PriceBarSerializer(serializers.ModelSerializer):
@@ -81,14 +91,29 @@ class SourceSerializer(serializers.ModelSerializer):
         return [f.pk for f in getattr(obj, "published_forecasts", [])]
 
 
+class ProgressSerializer(serializers.Serializer):
+    """How far a pending forecast's window has got (computed when read)."""
+
+    sessions_complete = serializers.IntegerField()
+    window_sessions = serializers.IntegerField()
+
+
 class ForecastSerializer(serializers.ModelSerializer):
     strategist = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     strategist_name = serializers.CharField(source="strategist.name", read_only=True)
     firm = serializers.CharField(source="firm.name", read_only=True, default=None, allow_null=True)
     instrument = serializers.SlugRelatedField(slug_field="symbol", read_only=True)
     other_instrument = serializers.SlugRelatedField(slug_field="symbol", read_only=True, allow_null=True)
+    instrument_name = serializers.SerializerMethodField(
+        help_text="The instrument's name in the request's language (Hang Seng Index; 恒生指數 on /zh-hant/)."
+    )
     source = SourceRefSerializer(read_only=True)
     claim = serializers.SerializerMethodField(help_text="The claim in plain words.")
+    progress = serializers.SerializerMethodField(
+        help_text="Pending only (else null): sessions_complete of window_sessions, computed when read "
+        "(the sessions of the instrument's calendar from window_start that have closed; a session whose "
+        "bar is still missing shows in awaiting_data and status_note)."
+    )
 
     class Meta:
         model = Forecast
@@ -100,6 +125,7 @@ class ForecastSerializer(serializers.ModelSerializer):
             "source",
             "quote",
             "instrument",
+            "instrument_name",
             "kind",
             "target",
             "target_upper",
@@ -111,6 +137,7 @@ class ForecastSerializer(serializers.ModelSerializer):
             "claim",
             "status",
             "status_note",
+            "progress",
             "awaiting_data",
             "resolved_on",
             "resolution_price",
@@ -126,9 +153,50 @@ class ForecastSerializer(serializers.ModelSerializer):
             "void_reason",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "difficulty": {
+                "help_text": "The chance by luck p: how likely a driftless random walk with the market's "
+                "volatility was to make the claim come true (0.89 = an easy call, 0.05 = a bold one). "
+                "Boldness is 1 - p; skill is outcome - p. Named `difficulty` for compatibility."
+            },
+            "skill": {"help_text": "Outcome (1 hit, 0 miss) minus the chance by luck (`difficulty`)."},
+        }
 
     def get_claim(self, obj: Forecast) -> str:
         return describe_claim(obj)
+
+    def get_instrument_name(self, obj: Forecast) -> str:
+        return instrument_name(obj.instrument)
+
+    @extend_schema_field(ProgressSerializer(allow_null=True))
+    def get_progress(self, obj: Forecast) -> dict | None:
+        from forecasts.selectors.progress import calendar_progress
+
+        found = calendar_progress(obj)  # no query: lists keep their query budget
+        return None if found is None else found.as_dict()
+
+
+class ForecastDetailSerializer(ForecastSerializer):
+    """One forecast, with the revisions around it (both calls stay on record and are scored)."""
+
+    supersedes = serializers.IntegerField(
+        source="supersedes_published",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Id of the same strategist's earlier call this one revises (null if none).",
+    )
+    superseded_by = serializers.IntegerField(
+        source="superseded_by_published",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Id of the strategist's later call that revises this one (null if none).",
+    )
+
+    class Meta(ForecastSerializer.Meta):
+        fields = [*ForecastSerializer.Meta.fields, "supersedes", "superseded_by"]
+        read_only_fields = fields
 
 
 class SummarySerializer(serializers.Serializer):
@@ -143,14 +211,18 @@ class SummarySerializer(serializers.Serializer):
     hit_rate = serializers.FloatField(allow_null=True)
     hit_rate_wilson_low = serializers.FloatField(allow_null=True, help_text="Wilson 95% interval, low end.")
     hit_rate_wilson_high = serializers.FloatField(allow_null=True)
-    skill_scored = serializers.IntegerField(help_text="Hits and misses with a known difficulty.")
+    skill_scored = serializers.IntegerField(
+        help_text="Hits and misses with a known chance by luck (`difficulty`), so with a skill."
+    )
     mean_skill = serializers.FloatField(allow_null=True, help_text="Mean of outcome - p: hits above chance.")
     mean_skill_se = serializers.FloatField(allow_null=True)
     skill_points = serializers.FloatField(help_text="Sum of skill.")
     skill_lower_bound = serializers.FloatField(
         allow_null=True, help_text="mean_skill - 1.96 x SE: what the leaderboard ranks by."
     )
-    mean_boldness = serializers.FloatField(allow_null=True)
+    mean_boldness = serializers.FloatField(
+        allow_null=True, help_text="Mean of 1 - difficulty: how unlikely the calls were to come true by luck."
+    )
     mean_directional_return = serializers.FloatField(allow_null=True)
     mean_directional_excess_return = serializers.FloatField(allow_null=True)
 
@@ -233,7 +305,11 @@ class AsOfQuerySerializer(serializers.Serializer):
 class LeaderboardQuerySerializer(AsOfQuerySerializer):
     by = serializers.ChoiceField(choices=["strategist", "firm"], default="strategist")
     market = serializers.CharField(required=False, default="", help_text="Calendar code, e.g. XHKG.")
-    instrument = serializers.CharField(required=False, default="", help_text="Instrument symbol.")
+    instrument = serializers.CharField(
+        required=False,
+        default="",
+        help_text="Instrument symbol or alias, e.g. HSI, 恒指, 恒生指数, Hang Seng.",
+    )
     firm = serializers.CharField(required=False, default="", help_text="Firm slug.")
     strategist = serializers.CharField(required=False, default="", help_text="Strategist slug.")
     kind = serializers.ChoiceField(choices=Kind.choices, required=False, default="")

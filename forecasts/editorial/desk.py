@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from forecasts.editorial import fetching
 from forecasts.models import Alias, DeadlineSource, Forecast, Kind
@@ -48,21 +49,21 @@ def parse_published(value: str) -> date | datetime:
 class ArticleForm(forms.Form):
     url = forms.CharField(
         max_length=1000,
-        help_text='The article\'s absolute http(s) address. "Fetch the page" reads the article from it.',
+        help_text=_('The article\'s absolute http(s) address. "Fetch the page" reads the article from it.'),
     )
     publication = forms.CharField(max_length=200)
     title = forms.CharField(max_length=500, required=False)
     published = forms.CharField(
-        max_length=40, help_text="Date (2025-02-14) or time with offset (2025-02-14T16:10+08:00)."
+        max_length=40, help_text=_("Date (2025-02-14) or time with offset (2025-02-14T16:10+08:00).")
     )
     language = forms.ChoiceField(
         choices=[("en", "English"), ("zh-hant", "Chinese (Traditional)"), ("zh", "Chinese")]
     )
     text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 12}), required=False, help_text="Plain text..."
+        widget=forms.Textarea(attrs={"rows": 12}), required=False, help_text=_("Plain text...")
     )
     html = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text="...or the HTML."
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, help_text=_("...or the HTML.")
     )
 
     def clean_published(self):
@@ -72,7 +73,7 @@ class ArticleForm(forms.Form):
         data = super().clean()
         text, html = (data.get("text") or "").strip(), (data.get("html") or "").strip()
         if not text and not html:
-            raise ValidationError("Paste the article's text or its HTML.")
+            raise ValidationError(_("Paste the article's text or its HTML."))
         if len(text) > MAX_ARTICLE_CHARS or len(html) > 5 * MAX_ARTICLE_CHARS:
             raise ValidationError(f"The article is too long (over {MAX_ARTICLE_CHARS:,} characters of text).")
         if not text:
@@ -80,7 +81,9 @@ class ArticleForm(forms.Form):
 
             text = (html_to_text(html) or "").strip()
             if not text:
-                raise ValidationError("No article text could be found in that HTML; paste the text instead.")
+                raise ValidationError(
+                    _("No article text could be found in that HTML; paste the text instead.")
+                )
         data["article_text"] = text
         return data
 
@@ -93,7 +96,7 @@ class CandidateForm(forms.Form):
     quote = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), max_length=2000, required=False
     )
-    instrument = forms.CharField(max_length=64, required=False, help_text="Symbol or alias.")
+    instrument = forms.CharField(max_length=64, required=False, help_text=_("Symbol or alias."))
     kind = forms.ChoiceField(choices=[("", "---------"), *Kind.choices], required=False)
     target = forms.FloatField(required=False)
     target_upper = forms.FloatField(required=False)
@@ -104,11 +107,22 @@ class CandidateForm(forms.Form):
     confirm_reason = forms.CharField(
         max_length=1000,
         required=False,
-        label="Confirm an implausible target (reviewers)",
-        help_text="Only when the article really states a target far from the market: say why.",
+        label=_("Confirm an implausible target (reviewers)"),
+        help_text=_("Only when the article really states a target far from the market: say why."),
     )
     same_call_confirmed = forms.BooleanField(
-        required=False, label="Not a duplicate", help_text="Tick to save although a similar forecast exists."
+        required=False,
+        label=_("Not a duplicate"),
+        help_text=_("Tick to save although a similar forecast exists."),
+    )
+    supersedes = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label=_("Revises forecast #"),
+        help_text=_(
+            "The id of the same strategist's earlier call on this instrument that this one revises "
+            "(proposed when they have an open one); empty for a new call."
+        ),
     )
     # Why the extractor suggested the row (display only, carried through a re-render; never saved).
     evidence = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -203,6 +217,8 @@ def _initial_rows(text: str, published: date | datetime) -> list[dict]:
     for c in extract_forecasts(text, published=day, instruments=_instrument_aliases()):
         ticked = pre_ticked(c)
         strategist, note = _suggested_strategist(c)
+        why = _evidence(c, ticked, note)
+        revises = _proposed_revision(c, strategist, published, why)
         rows.append(
             {
                 "accept": ticked,
@@ -216,10 +232,51 @@ def _initial_rows(text: str, published: date | datetime) -> list[dict]:
                 "deadline": date.fromisoformat(c.deadline) if c.deadline else None,
                 "deadline_source": c.deadline_source or DeadlineSource.NONE,
                 "hedge": c.hedge or "",
-                "evidence": json.dumps(_evidence(c, ticked, note), ensure_ascii=False),
+                "supersedes": revises,
+                "evidence": json.dumps(why, ensure_ascii=False),
             }
         )
     return rows
+
+
+def _proposed_revision(c, strategist: str, published: date | datetime, why: dict) -> int | None:
+    """The same strategist's open (pending) calls on the instrument, offered as what this one revises.
+
+    The newest is preselected when the sentence reads as a revision ("raised to Y from X": the
+    extractor's superseded_target), preferring the open call at X; otherwise they are offered in a
+    note, for the editor to pick. Listed in why["open_calls"] either way."""
+    if not strategist or not c.instrument:
+        return None
+    before = published if isinstance(published, datetime) else None
+    calls = recording.open_calls_to_revise(strategist, c.instrument, before=before)
+    if isinstance(published, date) and not isinstance(published, datetime):
+        calls = [f for f in calls if f.made_at.date() <= published]
+    if not calls:
+        return None
+    why["open_calls"] = [
+        {
+            "id": f.pk,
+            "target": _number(f.target) if f.target is not None else "",
+            "made": f"{f.made_at:%Y-%m-%d}",
+        }
+        for f in calls
+    ]
+    listed = "; ".join(
+        f"#{f.pk} ({_number(f.target) if f.target is not None else f.kind}, {f.made_at:%Y-%m-%d})"
+        for f in calls
+    )
+    if c.superseded_target is None:
+        why["notes"].append(
+            f"Open call(s) by the same strategist on this instrument: {listed}. "
+            'If this call replaces one, put its id in "Revises forecast #".'
+        )
+        return None
+    chosen = next((f for f in calls if f.target == c.superseded_target), calls[0])
+    why["notes"].append(
+        f'Revision: "Revises forecast #" is preselected with #{chosen.pk}, the same strategist\'s open call '
+        f"(open: {listed}). Clear it if this is a separate call."
+    )
+    return chosen.pk
 
 
 def _fetch(data) -> str | None:
@@ -285,7 +342,7 @@ def _analyse(request, context: dict, data) -> HttpResponse:
 
 def desk_view(model_admin, request):
     """Step 1 (GET / "analyse" / "fetch") and step 2 ("save") of the editor's desk."""
-    context = {**model_admin.admin_site.each_context(request), "title": "Editor's desk: record an article"}
+    context = {**model_admin.admin_site.each_context(request), "title": _("Editor's desk: record an article")}
     if request.method == "POST" and "save" in request.POST:
         article = ArticleForm(request.POST)
         formset = CandidateFormSet(request.POST, prefix="c")
@@ -326,7 +383,7 @@ def desk_done_view(model_admin, request):
     forecasts = Forecast.all_objects.filter(pk__in=ids).select_related("strategist", "instrument", "source")
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": "Saved forecasts",
+        "title": _("Saved forecasts"),
         "forecasts": forecasts,
         "existing": existing,
     }
@@ -380,4 +437,5 @@ def _candidate(d: dict) -> ForecastInput:
         not_duplicate=d["same_call_confirmed"],
         confirm_implausible=bool(d["confirm_reason"]),
         confirm_reason=d["confirm_reason"],
+        supersedes=d.get("supersedes"),
     )

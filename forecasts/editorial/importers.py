@@ -2,7 +2,8 @@
 
 Columns: strategist, firm, publication, url, title, published, quote, instrument,
 kind, target, target_upper, other_instrument, basis, deadline, deadline_source,
-and optionally confirm_reason (a reviewer confirming a target far from the market).
+and optionally confirm_reason (a reviewer confirming a target far from the market) and supersedes
+(the id of the same strategist's earlier forecast this row revises: "raised to 8,800 from 8,610").
 Each row goes through forecasts.services.recording.record_source, the one way in, so a row
 obeys the same rules as the desk, the admin and the API. Importing the same file
 twice changes nothing (a forecast is its claim: source, strategist, instrument,
@@ -37,6 +38,7 @@ COLUMNS = (
     "deadline",
     "deadline_source",
     "confirm_reason",
+    "supersedes",
 )
 REQUIRED = ("strategist", "publication", "url", "published", "quote", "instrument", "kind")
 MAX_ROWS = 50_000
@@ -152,6 +154,7 @@ def _forecast(row: dict) -> ForecastInput:
         # A reviewer confirms a target far from the market by giving the reason in this column.
         confirm_implausible=bool(row.get("confirm_reason")),
         confirm_reason=row.get("confirm_reason", ""),
+        supersedes=row.get("supersedes") or None,
     )
 
 

@@ -570,7 +570,7 @@ def _last_session(
 ) -> _Outcome:
     """close_above / close_below / range / direction_*: as ``single._decide_last_session``."""
     if c < n:
-        return Status.PENDING, note_last_session_pending(last, c, n), None, None, ()
+        return Status.PENDING, note_last_session_pending(last), None, None, ()
     if math.isnan(close):
         return Status.PENDING, note_awaiting((last,)), None, None, (last,)
     ok, rule = judge_last_close(claim, close, baseline, cum)
@@ -703,7 +703,7 @@ def _touch(
             else:
                 out[i] = (
                     Status.PENDING,
-                    note_touch_pending(level, ci_, n),
+                    note_touch_pending(level, days[int(fi[i]) + n - 1]),
                     None,
                     None,
                     (),

@@ -315,12 +315,22 @@ def note_never_touched(
     )
 
 
-def note_touch_pending(level: str, complete: int, sessions: int) -> str:
-    return f"pending: not {level} in {complete} of {sessions} window sessions"
+# Pending notes are stable from one day to the next (nothing in them counts sessions), so a nightly
+# rescore rewrites no row whose outcome did not change; the progress ("k of n sessions complete") is
+# computed when a page shows the forecast (forecasts.selectors.progress).
 
 
-def note_last_session_pending(last: date, complete: int, sessions: int) -> str:
-    return f"pending: decided at the close of {last.isoformat()} ({complete} of {sessions} sessions complete)"
+def note_touch_pending(level: str, last: date) -> str:
+    return f"pending: not {level} so far; the window ends at the close of {last.isoformat()}"
+
+
+def note_last_session_pending(last: date) -> str:
+    return f"pending: decided at the close of {last.isoformat()}"
+
+
+def note_outperform_pending(lasts: Sequence[date]) -> str:
+    """Outperform: decided once the last window sessions of both instruments have closed."""
+    return f"pending: decided at the close of {' and '.join(d.isoformat() for d in lasts)}"
 
 
 def note_last_close(close: float, last: date, ok: bool, rule: str) -> str:
@@ -399,6 +409,32 @@ SCORE_COLUMNS = (
     "void_reason",
     "voided_on",
 )
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def wants_benchmark(kind: Kind | str, result: ScoreResult) -> bool:
+    """Whether a result's stored ``benchmark_return`` is the market benchmark's return over its window
+    (directional claims with a window return; SCORING §4), else it stays empty."""
+    return (
+        Kind(kind) in (Kind.DIRECTION_UP, Kind.DIRECTION_DOWN)
+        and result.window_return is not None  # so the baseline and the last session are known
+        and result.baseline_date is not None
+        and result.last_session is not None
+    )
+
+
+def benchmark_return(days: np.ndarray, closes: np.ndarray, start: date, end: date) -> float | None:
+    """The benchmark's return from its close on or before ``start`` to its close on or before ``end``;
+    None without both. ``days`` / ``closes``: the benchmark's bars that have a close (NaN ones dropped by
+    the caller, once), ascending ``datetime64[D]`` and float."""
+    epoch_days = np.asarray(days, dtype="datetime64[D]").view(np.int64)
+    i = int(np.searchsorted(epoch_days, start.toordinal() - _EPOCH_ORDINAL, "right")) - 1
+    j = int(np.searchsorted(epoch_days, end.toordinal() - _EPOCH_ORDINAL, "right")) - 1
+    if i < 0 or j < 0:
+        return None
+    return float(closes[j] / closes[i] - 1.0)
 
 
 def score_columns(result: ScoreResult, *, benchmark_return: float | None = None) -> dict[str, Any]:

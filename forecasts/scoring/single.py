@@ -56,6 +56,7 @@ from forecasts.scoring.rules import (
     note_never_touched,
     note_no_session,
     note_not_yet_made,
+    note_outperform_pending,
     note_touch_pending,
     note_touched,
     skill_of,
@@ -264,14 +265,14 @@ def _decide_touch(frame: _Frame, target: float, up: bool, basis: Basis) -> _Deci
             last,
             price,
         )
-    return _Decision(Status.PENDING, note_touch_pending(level, c, len(frame.window)))
+    return _Decision(Status.PENDING, note_touch_pending(level, frame.last))
 
 
 def _last_close(frame: _Frame) -> tuple[float | None, _Decision | None]:
     """Close of the last window session, or a pending decision if it is not complete / missing."""
     n = len(frame.window)
     if frame.complete < n:
-        return None, _Decision(Status.PENDING, note_last_session_pending(frame.last, frame.complete, n))
+        return None, _Decision(Status.PENDING, note_last_session_pending(frame.last))
     close = frame.bars.close_on(frame.last)
     if close is None:
         return None, _Decision(Status.PENDING, note_awaiting((frame.last,)), missing=(frame.last,))
@@ -485,8 +486,8 @@ def _decide_outperform(a: _Frame, b: _Frame) -> _Decision:
         missing = (a_pending.missing if a_pending else ()) + (b_pending.missing if b_pending else ())
         if missing:
             return _Decision(Status.PENDING, "", missing=missing)
-        waiting = [f.last.isoformat() for f, pend in ((a, a_pending), (b, b_pending)) if pend is not None]
-        return _Decision(Status.PENDING, f"pending: decided at the close of {' and '.join(waiting)}")
+        waiting = [f.last for f, pend in ((a, a_pending), (b, b_pending)) if pend is not None]
+        return _Decision(Status.PENDING, note_outperform_pending(waiting))
     if a.baseline is None or b.baseline is None:
         return _Decision(Status.PENDING, "")  # the caller lists the missing baseline(s)
     assert a_close is not None and b_close is not None  # _last_close returns a close or a pending decision

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from forecasts.models import Firm, Forecast, Kind, Status, Strategist
+from forecasts.models import Firm, Forecast, Kind, Status, Strategist, SubjectAggregate
 from forecasts.stats import SkillSummary, skill_summary, wilson_interval
+from marketdata.models import Instrument
 
 DIRECTIONAL = (Kind.DIRECTION_UP, Kind.DIRECTION_DOWN)
 
@@ -62,7 +63,8 @@ def _float_sum(expression, condition: Q):
     return Coalesce(Sum(expression, filter=condition), 0.0, output_field=FloatField())
 
 
-def _aggregates() -> dict:
+def aggregate_figures() -> dict:
+    """The aggregate expressions of a Summary (also what SubjectAggregate.figures stores)."""
     resolved = Q(status__in=[Status.HIT, Status.MISS])
     scored = resolved & Q(skill__isnull=False)
     figures = {
@@ -110,7 +112,23 @@ def summary_from_row(row: dict) -> Summary:
 
 def summarize(forecasts: QuerySet[Forecast]) -> Summary:
     """One aggregate query over any set of forecasts."""
-    return summary_from_row(forecasts.aggregate(**_aggregates()))
+    return summary_from_row(forecasts.aggregate(**aggregate_figures()))
+
+
+EMPTY_FIGURES = {
+    name: 0.0 if name.startswith(("skill", "boldness", "ret_", "ex_")) else 0 for name in aggregate_figures()
+}
+
+
+def stored_summary(scope: str, subject_id: int) -> Summary:
+    """The Summary of all of a strategist's / firm's / instrument's published forecasts, from the
+    precomputed aggregates (one indexed row; forecasts.services.aggregates keeps it)."""
+    row = (
+        SubjectAggregate.objects.filter(scope=scope, subject_id=subject_id)
+        .values_list("figures", flat=True)
+        .first()
+    )
+    return summary_from_row(row or EMPTY_FIGURES)
 
 
 @dataclass(frozen=True)
@@ -118,7 +136,7 @@ class ForecastFilters:
     """The filters every leaderboard and list shares (pages and API alike). Empty means no filter."""
 
     market: str = ""  # calendar code, e.g. XHKG
-    instrument: str = ""  # symbol
+    instrument: str = ""  # symbol (or alias: 恒指)
     firm: str = ""  # firm slug
     strategist: str = ""  # strategist slug
     kind: str = ""
@@ -127,11 +145,20 @@ class ForecastFilters:
     made_to: date | None = None  # inclusive
 
 
+def instruments_named(name: str) -> QuerySet:
+    """The instrument a symbol or alias names (HSI, 恒指, 恒生指数, Hang Seng), as a subquery: no query of its
+    own, and a forecast list filtered by it has no duplicate rows."""
+    name = " ".join(name.split())
+    return Instrument.objects.filter(
+        Q(symbol=name) | Q(aliases__target="instrument", aliases__name__iexact=name)
+    ).values("pk")
+
+
 def filter_forecasts(forecasts: QuerySet[Forecast], f: ForecastFilters) -> QuerySet[Forecast]:
     if f.market:
         forecasts = forecasts.filter(instrument__calendar_code=f.market)
     if f.instrument:
-        forecasts = forecasts.filter(instrument__symbol=f.instrument)
+        forecasts = forecasts.filter(instrument__in=instruments_named(f.instrument))
     if f.firm:
         forecasts = forecasts.filter(firm__slug=f.firm)
     if f.strategist:
@@ -170,10 +197,19 @@ def leaderboard(
     if by not in ("strategist", "firm"):
         raise ValueError(f"leaderboard by {by!r}: expected 'strategist' or 'firm'")
     min_resolved = settings.HINDSIGHT_LEADERBOARD_MIN_RESOLVED if min_resolved is None else min_resolved
-    forecasts = Forecast.objects.all() if forecasts is None else forecasts
     key = f"{by}_id"
-    rows = forecasts.filter(**{f"{key}__isnull": False}).values(key).annotate(**_aggregates()).order_by()
-    summaries = {row[key]: summary_from_row(row) for row in rows}
+    if forecasts is None:
+        # Every published forecast: from the precomputed aggregates, one small row per subject.
+        stored = SubjectAggregate.objects.filter(scope=by).values_list("subject_id", "figures")
+        summaries = {k: summary_from_row(row) for k, row in stored}
+    else:
+        rows = (
+            forecasts.filter(**{f"{key}__isnull": False})
+            .values(key)
+            .annotate(**aggregate_figures())
+            .order_by()
+        )
+        summaries = {row[key]: summary_from_row(row) for row in rows}
     model = Strategist.objects.select_related("firm") if by == "strategist" else Firm.objects
     subjects = model.in_bulk(list(summaries))
     return rank_rows(summaries, subjects, min_resolved=min_resolved)

@@ -10,12 +10,13 @@ import hashlib
 from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Max, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from forecasts.models import Firm, Forecast, ForecastEvent, Source, Status, Strategist
+from forecasts.models import Firm, Forecast, ForecastEvent, Source, Status, Strategist, SubjectAggregate
 from forecasts.selectors.leaderboards import ForecastFilters, filter_forecasts, leaderboard
 from marketdata.models import Instrument, PriceBar
+from marketdata.names import to_traditional
 
 # Price series on pages are cut to the interesting span plus this margin, then downsampled.
 PRICE_MARGIN_DAYS = 45
@@ -28,6 +29,20 @@ RESOLVED = (Status.HIT, Status.MISS)
 def forecast_list() -> QuerySet[Forecast]:
     """Forecasts with everything a list row shows, in one query."""
     return Forecast.objects.select_related("strategist", "firm", "source", "instrument", "other_instrument")
+
+
+def with_revision_links(forecasts: QuerySet[Forecast]) -> QuerySet[Forecast]:
+    """Add the published call each forecast revises and the one revising it (`revises_pk`, `revises_target`,
+    `revises_made_at`, `revised_by_pk`, ...): subqueries in the same query, no extra round trip."""
+    earlier = Forecast.objects.filter(pk=OuterRef("supersedes_id"))
+    later = Forecast.objects.filter(supersedes=OuterRef("pk")).order_by("made_at", "pk")
+    return forecasts.annotate(
+        **{
+            f"{name}_{column}": Subquery(rows.values(column)[:1])
+            for name, rows in (("revises", earlier), ("revised_by", later))
+            for column in ("pk", "target", "made_at")
+        }
+    )
 
 
 def with_history(forecasts: QuerySet[Forecast]) -> QuerySet[Forecast]:
@@ -66,12 +81,31 @@ def home(*, top: int = 5, each: int = 6, version: datetime | None = None) -> dic
     }
 
 
-def filter_choices() -> dict:
-    """Choices for the leaderboard filters: two queries."""
-    instruments = list(Instrument.objects.filter(forecasts__isnull=False).distinct().order_by("symbol"))
-    firms = list(Firm.objects.filter(forecasts__isnull=False).distinct().order_by("name"))
+#: Up to this many firms the board's firm filter is a drop-down; beyond, a text field with suggestions
+#: (forecasts/static/forecasts/filters.js asks /api/firms/?search=), so the page never carries thousands.
+FIRM_SELECT_MAX = 60
+
+
+def filter_choices(version: datetime | None = None) -> dict:
+    """Choices for the leaderboard filters, from the precomputed aggregates (subjects with published
+    forecasts): three small queries, whatever the number of forecasts; none when cached under `version`."""
+    key = f"filter-choices:{version.isoformat()}" if version is not None else None
+    if key is not None and (cached := cache.get(key)) is not None:
+        return cached
+    with_forecasts = SubjectAggregate.objects.values_list("subject_id", flat=True)
+    instruments = list(
+        Instrument.objects.filter(pk__in=with_forecasts.filter(scope="instrument")).order_by("symbol")
+    )
+    firm_ids = with_forecasts.filter(scope="firm")
+    firm_count = firm_ids.count()
+    firms = (
+        list(Firm.objects.filter(pk__in=firm_ids).order_by("name")) if firm_count <= FIRM_SELECT_MAX else []
+    )
     markets = sorted({i.calendar_code for i in instruments})
-    return {"instruments": instruments, "firms": firms, "markets": markets}
+    choices = {"instruments": instruments, "firms": firms, "firm_count": firm_count, "markets": markets}
+    if key is not None:
+        cache.set(key, choices, BOARD_CACHE_SECONDS)
+    return choices
 
 
 def strategist_track_record(strategist: Strategist) -> list[Forecast]:
@@ -135,10 +169,18 @@ def search(q: str) -> dict:
             .order_by("name")[:SEARCH_LIMIT]
         ),
         "firms": list(Firm.objects.filter(name__icontains=q).order_by("name")[:SEARCH_LIMIT]),
+        # By symbol, name in any script (Simplified matched in Traditional too) or alias (恒指, Hang Seng).
         "instruments": list(
-            Instrument.objects.filter(Q(symbol__icontains=q) | Q(name__icontains=q)).order_by("symbol")[
-                :SEARCH_LIMIT
-            ]
+            Instrument.objects.filter(
+                Q(symbol__icontains=q)
+                | Q(name__icontains=q)
+                | Q(name_zh_hant__icontains=q)
+                | Q(name_zh_hant__icontains=to_traditional(q))
+                | Q(name_zh_hans__icontains=q)
+                | Q(aliases__name__icontains=q)
+            )
+            .distinct()
+            .order_by("symbol")[:SEARCH_LIMIT]
         ),
         "forecasts": list(
             forecast_list()
@@ -169,14 +211,16 @@ def board(f: ForecastFilters, *, by: str = "strategist", version: datetime | Non
     changes when a forecast does, so it is cached under the data's last change (`version`,
     the same stamp as Last-Modified): any change makes a new key, and old ones expire.
     """
+    # The whole board from the precomputed aggregates; a filtered one aggregated over its forecasts.
+    forecasts = None if f == ForecastFilters() else filter_forecasts(Forecast.objects.all(), f)
     if version is None:
-        return leaderboard(filter_forecasts(Forecast.objects.all(), f), by=by)
+        return leaderboard(forecasts, by=by)
     key = (
         "board:"
         + hashlib.sha256(repr((by, sorted(f.__dict__.items()), version.isoformat())).encode()).hexdigest()
     )
     rows = cache.get(key)
     if rows is None:
-        rows = leaderboard(filter_forecasts(Forecast.objects.all(), f), by=by)
+        rows = leaderboard(forecasts, by=by)
         cache.set(key, rows, BOARD_CACHE_SECONDS)
     return rows

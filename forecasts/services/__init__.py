@@ -22,6 +22,7 @@ from forecasts.services.editorial import (
 )
 from forecasts.services.history import CLAIM_FIELDS, OUTCOME_FIELDS, SCORE_FIELDS
 from forecasts.services.people import (
+    bundled_symbol,
     end_of_day,
     firm_get_or_create,
     instrument_by_name,
@@ -33,6 +34,7 @@ from forecasts.services.people import (
 from forecasts.services.scoring import (
     ScoringSummary,
     claim_for,
+    forecasts_rescore_incremental,
     forecasts_score,
     score_result_fields,
 )
@@ -42,6 +44,7 @@ __all__ = [
     "OUTCOME_FIELDS",
     "SCORE_FIELDS",
     "ScoringSummary",
+    "bundled_symbol",
     "claim_for",
     "default_deadline",
     "end_of_day",
@@ -51,6 +54,7 @@ __all__ = [
     "forecast_judge",
     "forecast_publish",
     "forecast_void",
+    "forecasts_rescore_incremental",
     "forecasts_score",
     "instrument_by_name",
     "readable_slug",

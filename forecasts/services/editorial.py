@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from forecasts import ledger
 from forecasts.models import DeadlineSource, Forecast, ForecastEvent, Kind, Status
-from forecasts.services import queueing
+from forecasts.services import aggregates, queueing
 from forecasts.services.claims import default_deadline, validate_claim
 from forecasts.services.history import CLAIM_FIELDS, equal, jsonable
 
@@ -33,6 +33,7 @@ def forecast_publish(forecast: Forecast, *, actor) -> Forecast:
     Forecast.all_objects.filter(pk=forecast.pk, published_at__isnull=True).update(
         published_at=forecast.published_at, published_by=actor
     )
+    aggregates.forecasts_changed([forecast])  # now public: it enters its strategist's figures
     ForecastEvent.objects.create(forecast=forecast, action=ForecastEvent.Action.PUBLISHED, actor=actor)
     ledger.append(forecast, action="published", actor=actor)
     return forecast
@@ -130,6 +131,7 @@ def forecast_correct(forecast: Forecast, *, changes: dict, reason: str, actor) -
     for f in ("resolved_on", "resolution_price", "skill"):
         setattr(forecast, f, None)
     forecast.void_reason = ""
+    forecast.scored_at = None  # the claim changed: the incremental rescore must score it afresh
     forecast.save()
     ForecastEvent.objects.create(
         forecast=forecast,

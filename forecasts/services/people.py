@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils.text import slugify
 
 from forecasts.models import Alias, Firm, Strategist
@@ -67,9 +67,30 @@ def _aliased(target: str, name: str):
 
 
 def instrument_by_name(name: str) -> Instrument | None:
-    """An instrument by symbol or alias (e.g. '恒指' -> HSI)."""
-    name = name.strip()
-    return Instrument.objects.filter(symbol=name).first() or _aliased(Alias.Target.INSTRUMENT, name)
+    """An instrument by symbol, alias (e.g. '恒指', '恒生指数', 'Hang Seng' -> HSI) or display name."""
+    name = " ".join(name.split())
+    if not name:
+        return None
+    found = Instrument.objects.filter(symbol=name).first() or _aliased(Alias.Target.INSTRUMENT, name)
+    if found is None:
+        found = Instrument.objects.filter(
+            Q(name__iexact=name) | Q(name_zh_hant=name) | Q(name_zh_hans=name)
+        ).first()
+    if found is None:
+        symbol = bundled_symbol(name)
+        found = Instrument.objects.filter(symbol=symbol).first() if symbol else None
+    return found
+
+
+def bundled_symbol(name: str) -> str | None:
+    """The bundled instrument a name means by its built-in aliases (for one not in the database yet)."""
+    from forecasts.services.aliases import INSTRUMENT_ALIASES
+
+    key = " ".join(name.split()).casefold()
+    for symbol, names in INSTRUMENT_ALIASES.items():
+        if key == symbol.casefold() or key in (n.casefold() for n in names):
+            return symbol
+    return None
 
 
 def readable_slug(name: str) -> str:

@@ -24,13 +24,33 @@ log = logging.getLogger(__name__)
 SCORE_TASK = "forecasts.tasks.score_forecasts"
 
 
-def scoring_enqueue(instrument_id: int, *, revised_from: date | str | None = None) -> bool:
-    """Send the scoring task now; False (with a warning) when the broker cannot be reached."""
+BATCH_TASK = "forecasts.tasks.score_instrument_batch"
+
+
+def scoring_enqueue(
+    instrument_id: int, *, revised_from: date | str | None = None, incremental: bool = False
+) -> bool:
+    """Send the scoring task now; False (with a warning) when the broker cannot be reached.
+    ``incremental``: only what the sessions completed since the instrument's last run can change (new
+    bars, the sweep); ignored with ``revised_from``."""
     revised = revised_from.isoformat() if isinstance(revised_from, date) else revised_from
+    kwargs: dict = {"revised_from": revised}
+    if incremental and revised is None:
+        kwargs["incremental"] = True
     try:
-        current_app.tasks[SCORE_TASK].delay(instrument_id, revised_from=revised)
+        current_app.tasks[SCORE_TASK].delay(instrument_id, **kwargs)
     except (BrokerError, OSError) as exc:
         log.warning("could not queue scoring for instrument %s (broker down?): %s", instrument_id, exc)
+        return False
+    return True
+
+
+def scoring_enqueue_batch(instrument_ids: list[int]) -> bool:
+    """Send the incremental rescore of a batch of instruments as one task (False if the broker is down)."""
+    try:
+        current_app.tasks[BATCH_TASK].delay(list(instrument_ids))
+    except (BrokerError, OSError) as exc:
+        log.warning("could not queue scoring for %s instruments (broker down?): %s", len(instrument_ids), exc)
         return False
     return True
 

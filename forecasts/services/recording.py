@@ -17,6 +17,9 @@ demo loader — hands what it was given to `record_source`, which decides everyt
   changes nothing); a second claim in the same sentence is a second forecast;
 - **possible duplicates** (same strategist and instrument, target within 0.5%, made within 7 days, from
   another source) are stored and flagged for a reviewer, never dropped or merged;
+- **revisions**: ``supersedes`` names the earlier call a forecast revises ("raised its target to 8,800
+  from 8,610"): the same strategist's, on the same instrument, made earlier and not revised yet (a chain is
+  a line). Both stay on record and are scored;
 - **roles**: whoever may publish (reviewers; the operator's unattended commands) publishes; everyone else
   records drafts; a flagged possible duplicate waits for a reviewer whoever recorded it;
 - **scoring** is queued once the transaction commits (forecasts.services.queueing).
@@ -43,12 +46,14 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from forecasts import services
 from forecasts.models import (
+    Alias,
     Basis,
     DeadlineSource,
     Firm,
     Forecast,
     Kind,
     Source,
+    Status,
     Strategist,
 )
 from forecasts.services import queueing
@@ -324,8 +329,9 @@ def resolve_instrument(value, name: str, errors: FieldErrors) -> Instrument | No
     if not text:
         return None
     found = services.instrument_by_name(text)
-    if found is None and text in KNOWN_INSTRUMENTS:
-        found = get_or_create_instrument(text)[0]
+    bundled = text if text in KNOWN_INSTRUMENTS else services.bundled_symbol(text)
+    if found is None and bundled in KNOWN_INSTRUMENTS:
+        found = get_or_create_instrument(bundled)[0]  # 恒指 before any HSI price was loaded
     if found is None:
         errors.add(
             name, f"Unknown instrument {text!r}: use a symbol or alias Hindsight knows, or add it first."
@@ -575,6 +581,7 @@ def _check_claim(item: dict, source: Source, errors: FieldErrors) -> None:
         )
     if given and made_at > timezone.now():
         errors.add("made_at", f"{made_at.isoformat()} is in the future.")
+    _resolve_supersedes(item, made_at, errors)
     deadline = item["deadline"]
     latest = timezone.now().date() + timedelta(days=366 * MAX_YEARS_AHEAD)
     if deadline is not None and not EARLIEST.date() <= deadline <= latest:
@@ -610,23 +617,32 @@ def _check_claim(item: dict, source: Source, errors: FieldErrors) -> None:
         errors.add(name, f"{message} A reviewer can confirm it explicitly, with a reason.")
     elif problem:
         item["implausible_note"] = problem[1]
+
+
+def _resolve_supersedes(item: dict, made_at: datetime, errors: FieldErrors) -> None:
+    """`supersedes` (an id or a record) as the earlier forecast: on the same instrument and made earlier
+    (the same strategist and not yet revised are checked once the strategist is known: _check_revision)."""
     supersedes = item["supersedes"]
-    if supersedes not in (None, ""):
-        earlier = (
-            supersedes
-            if isinstance(supersedes, Forecast)
-            else Forecast.all_objects.filter(pk=supersedes).first()
-            if str(supersedes).isdigit()
-            else None
-        )
-        if earlier is None:
-            errors.add("supersedes", f"No forecast #{supersedes} to revise.")
-        elif earlier.instrument_id != item["instrument"].pk:
-            errors.add(
-                "supersedes", f"#{earlier.pk} is about {earlier.instrument.symbol}, not this instrument."
-            )
-        elif earlier.made_at >= made_at:
-            errors.add("supersedes", f"#{earlier.pk} was made after this forecast; a revision comes later.")
+    item["supersedes"] = None
+    if supersedes in (None, ""):
+        return
+    earlier = (
+        supersedes
+        if isinstance(supersedes, Forecast)
+        else Forecast.all_objects.select_related("instrument", "strategist").filter(pk=int(text)).first()
+        if (text := str(supersedes).strip().lstrip("#")).isascii()
+        and text.isdigit()
+        and len(text) <= 18
+        and not isinstance(supersedes, bool)
+        else None
+    )
+    if earlier is None:
+        errors.add("supersedes", f"No forecast #{supersedes} to revise.")
+    elif earlier.instrument_id != item["instrument"].pk:
+        errors.add("supersedes", f"#{earlier.pk} is about {earlier.instrument.symbol}, not this instrument.")
+    elif earlier.made_at >= made_at:
+        errors.add("supersedes", f"#{earlier.pk} was made after this forecast; a revision comes later.")
+    else:
         item["supersedes"] = earlier
 
 
@@ -650,6 +666,7 @@ def _record_one(item: dict, source: Source, actor) -> Recorded:
     ).first()
     if same is not None:
         return Recorded(same, created=False)
+    _check_revision(item["supersedes"] or None, strategist)
     dupes = possible_duplicates(
         strategist=strategist,
         instrument=instrument,
@@ -691,6 +708,44 @@ def _record_one(item: dict, source: Source, actor) -> Recorded:
     if can_publish(actor) and (not dupes or item["input"].not_duplicate):
         services.forecast_publish(forecast, actor=actor)
     return Recorded(forecast, created=True, possible_duplicates=dupes)
+
+
+def _check_revision(earlier: Forecast | None, strategist: Strategist) -> None:
+    """The rules of a revision that need the strategist: the same person's call, not already revised
+    (a chain of revisions is a line: each call is revised at most once). The rest is in _check_claim."""
+    if earlier is None:
+        return
+    if earlier.strategist_id != strategist.pk:
+        owner = earlier.strategist.name
+        raise ValidationError(
+            {"supersedes": f"#{earlier.pk} is {owner}'s call: a revision is the same person's."}
+        )
+    later = Forecast.all_objects.filter(supersedes=earlier).values_list("pk", flat=True).first()
+    if later is not None:
+        raise ValidationError({"supersedes": f"#{earlier.pk} is already revised by #{later}."})
+
+
+def open_calls_to_revise(strategist, instrument, before: datetime | None = None) -> list[Forecast]:
+    """What a new call by `strategist` on `instrument` may revise: their pending calls on it made before
+    `before`, not revised yet, newest first (the editor's desk proposes them). Names or records."""
+    if not isinstance(strategist, Strategist):
+        name = " ".join(str(strategist or "").split())
+        if not name:
+            return []
+        strategist = Strategist.objects.filter(name__iexact=name).first()
+        if strategist is None:
+            alias = Alias.objects.filter(target=Alias.Target.STRATEGIST, name__iexact=name).first()
+            strategist = alias.strategist if alias is not None else None
+    if not isinstance(instrument, Instrument):
+        instrument = services.instrument_by_name(str(instrument or "")) if instrument else None
+    if strategist is None or instrument is None:
+        return []
+    qs = Forecast.all_objects.filter(
+        strategist=strategist, instrument=instrument, status=Status.PENDING, revised_by__isnull=True
+    )
+    if before is not None:
+        qs = qs.filter(made_at__lt=before)
+    return list(qs.order_by("-made_at", "-pk")[:5])
 
 
 def possible_duplicates(

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from statistics import median
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from forecasts.models import Basis, DeadlineSource, Forecast, Kind
+from marketdata.names import instrument_name
 
 
 def _num(x: float | None) -> str:
     if x is None:
         return "?"
+    if round(x, 2) == 0:
+        x = 0.0  # never "-0"
     return (
         f"{x:,.2f}".rstrip("0").rstrip(".") if abs(x) < 1000 else f"{x:,.0f}" if x == int(x) else f"{x:,.2f}"
     )
@@ -27,9 +31,10 @@ def _day(d: date | None) -> str:
 
 
 def describe_claim(f: Forecast) -> str:
-    """E.g. 'HSI closes at or above 23,200 on any trading day from 17 Feb 2025 to 14 Feb 2026 —
-    no deadline was stated, so the 12-month default applies.' (in the active language)"""
-    sym = f.instrument.symbol
+    """E.g. 'Hang Seng Index closes at or above 23,200 on any trading day from 17 Feb 2025 to 14 Feb 2026 —
+    no deadline was stated, so the 12-month default applies.' (in the active language, with the
+    instrument's name in that language: 恒生指數, never the ticker)"""
+    sym = instrument_name(f.instrument)
     start = f.window_start
     dates = {"start": _day(start), "deadline": _day(f.deadline)}
     span = _("from %(start)s to %(deadline)s") % dates if start else _("by %(deadline)s") % dates
@@ -88,7 +93,7 @@ def describe_claim(f: Forecast) -> str:
         )
         text = template % {**last_day, "baseline": _num(f.baseline)}
     elif f.kind == Kind.OUTPERFORM:
-        other = f.other_instrument.symbol if f.other_instrument else "?"
+        other = instrument_name(f.other_instrument)
         text = _("%(sym)s returns more than %(other)s from the call to %(deadline)s") % {
             **last_day,
             "other": other,
@@ -100,6 +105,40 @@ def describe_claim(f: Forecast) -> str:
     elif f.deadline_source == DeadlineSource.IMPLIED:
         text += _(" — the deadline is implied, not stated")
     return text + _(".")
+
+
+# The leading word of a translated "void: …" note (the catalogs say 無效 there, 作廢 for the status).
+_VOID_WORDS = {"void", "無效", "无效", "作廢", "作废"}
+
+
+def _note_parts(stored: list[str], labels: set[str]) -> list[str]:
+    from forecasts.site.notes import note_text
+
+    prefixes = {label.strip().casefold() for label in labels | _VOID_WORDS} - {""}
+    parts: list[str] = []
+    for raw in stored:
+        text = str(note_text(raw or "")).strip()
+        for colon in (":", "："):
+            head, sep, rest = text.partition(colon)
+            if sep and head.strip().casefold() in prefixes:
+                text = rest.strip()
+                break
+        text = text[:1].upper() + text[1:]
+        if text and text.casefold() not in prefixes and text not in parts:
+            parts.append(text)
+    return parts
+
+
+def status_detail(f: Forecast, label: str = "") -> str:
+    """Why a forecast stands as it does, to follow its status label (`label`, as shown): the note and the
+    void reason (in the reader's language, forecasts.site.notes), each once, without the scorer's leading
+    "void:" / "pending:" that would repeat the label ("Void — void: no trading session…")."""
+    return " — ".join(_note_parts([f.status_note, f.void_reason], {f.status, label}))
+
+
+def void_reason_text(f: Forecast, label: str = "") -> str:
+    """The void reason alone, in the reader's language, without a leading "void:"."""
+    return " — ".join(_note_parts([f.void_reason], {label}))
 
 
 # --- Chart payloads (pure: model instances and lists in, JSON-able dicts out) ---
@@ -137,18 +176,23 @@ def forecast_chart(f: Forecast, series: list[tuple[date, float]], limit: int = 4
     points = downsample(series, limit, keep)
     return {
         "symbol": f.instrument.symbol,
+        "name": instrument_name(f.instrument),
         "prices": [[d.isoformat(), round(c, 4)] for d, c in points],
         "made": f.made_at.date().isoformat(),
-        "baseline": f.baseline,
+        "baseline": _round(f.baseline),
         "baseline_date": _iso(f.baseline_date),
-        "targets": target_levels(f),
+        "targets": [round(t, 4) for t in target_levels(f)],
         "window_start": _iso(f.window_start),
         "window_end": _iso(f.window_end),
         "deadline": _iso(f.deadline),
         "resolved_on": _iso(f.resolved_on),
-        "resolution_price": f.resolution_price,
+        "resolution_price": _round(f.resolution_price),
         "status": f.status,
     }
+
+
+def _round(x: float | None, digits: int = 4) -> float | None:
+    return None if x is None else round(x, digits)
 
 
 def instrument_chart(
@@ -199,7 +243,7 @@ def instrument_chart(
 
 
 def cumulative_skill(forecasts: list[Forecast]) -> list[dict]:
-    """Running sum of skill over the resolved forecasts with a known difficulty, by deciding session."""
+    """Running sum of skill over the resolved forecasts with a known chance by luck, by deciding session."""
     scored = sorted(
         (f for f in forecasts if f.skill is not None and f.resolved_on),
         key=lambda f: (f.resolved_on, f.pk),
@@ -212,12 +256,42 @@ def cumulative_skill(forecasts: list[Forecast]) -> list[dict]:
 
 
 def difficulty_outcomes(forecasts: list[Forecast]) -> list[dict]:
-    """(difficulty p, outcome 1/0) of each resolved forecast with a known p."""
+    """(chance by luck p, outcome 1/0) of each resolved forecast with a known p (the stored `difficulty`:
+    the chance a random walk would have made the claim come true; boldness is 1 - p)."""
     return [
         {"x": round(f.difficulty, 4), "y": 1 if f.status == "hit" else 0, "id": f.pk, "status": f.status}
         for f in forecasts
         if f.difficulty is not None and f.status in ("hit", "miss")
     ]
+
+
+def revision_record(forecasts: list[Forecast]) -> dict:
+    """A strategist's revisions, from their forecasts alone (no query): each chain of calls that revise one
+    another, oldest first, and how often and how close to the deadline they move their targets.
+
+    {"chains": [[f1, f2, ...], ...] (the latest revision first), "revised": calls revised by a later one,
+    "calls": all calls, "median_days": median days from a revision to the deadline of the call it revised}
+    """
+    by_pk = {f.pk: f for f in forecasts}
+    later: dict[int, Forecast] = {}
+    for f in sorted(forecasts, key=lambda f: (f.made_at, f.pk)):
+        if f.supersedes_id in by_pk and f.supersedes_id not in later:
+            later[f.supersedes_id] = f
+    chains = []
+    for head in forecasts:
+        if head.pk in later and head.supersedes_id not in by_pk:
+            chain = [head]
+            while chain[-1].pk in later and len(chain) <= len(forecasts):
+                chain.append(later[chain[-1].pk])
+            chains.append(chain)
+    chains.sort(key=lambda c: (c[-1].made_at, c[-1].pk), reverse=True)
+    days = [(by_pk[pk].deadline - f.made_at.date()).days for pk, f in later.items()]
+    return {
+        "chains": chains,
+        "revised": len(later),
+        "calls": len(forecasts),
+        "median_days": round(median(days)) if days else None,
+    }
 
 
 # --- Leaderboard sorting ---
@@ -251,9 +325,10 @@ def sort_board(rows: list, sort: str) -> tuple[list, str]:
 
 
 def short_claim(f: Forecast) -> str:
-    """A list-row label, e.g. 'HSI reaches 23,200 by 14 Feb 2026', 'GSPC closes ≥ 6,000 on 31 Dec 2025'."""
+    """A list-row label, e.g. 'Hang Seng Index reaches 23,200 by 14 Feb 2026', 'S&P 500 closes ≥ 6,000 on
+    31 Dec 2025' (instrument names in the active language)."""
     last = _day(f.window_end or f.deadline)
-    v = {"sym": f.instrument.symbol, "by": _day(f.deadline), "on": last, "target": _num(f.target)}
+    v = {"sym": instrument_name(f.instrument), "by": _day(f.deadline), "on": last, "target": _num(f.target)}
     if f.kind == Kind.REACH:
         up = f.baseline is None or f.target >= f.baseline
         return (
@@ -272,7 +347,7 @@ def short_claim(f: Forecast) -> str:
     if f.kind == Kind.DIRECTION_DOWN:
         return _("%(sym)s ends lower by %(by)s") % v
     if f.kind == Kind.OUTPERFORM:
-        other = f.other_instrument.symbol if f.other_instrument else "?"
+        other = instrument_name(f.other_instrument)
         return _("%(sym)s beats %(other)s by %(by)s") % {**v, "other": other}
     return _("%(sym)s: qualitative call by %(by)s") % v
 

@@ -1,8 +1,8 @@
 """Public pages. Views only fetch through selectors / pages and render.
 
-Every data page answers conditional GETs (Last-Modified from the newest forecast change or price bar)
-and may be kept by the browser for a few minutes. The cache is private because each page carries the
-CSRF token of the language switch form; Vary (Cookie, Accept-Language) is added by Django.
+Every data page is public: the same for every anonymous reader (the language is in the URL, there is no
+CSRF token or per-user bit), so forecasts.site.pagecache stores it whole under the data version and a CDN
+may keep it for PAGE_MAX_AGE. Conditional GETs are answered from the data version (ETag, Last-Modified).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import functools
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,34 +20,40 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_GET
 
-from forecasts.models import Firm, Forecast, Kind, Source, Strategist
-from forecasts.selectors import ForecastFilters, pages, summarize
+from forecasts.models import Firm, Kind, Source, Strategist
+from forecasts.selectors import ForecastFilters, pages
+from forecasts.selectors.leaderboards import stored_summary
 from forecasts.selectors.outlook import instrument_outlook
+from forecasts.services import dataversion
 from forecasts.site.presentation import (
     cumulative_skill,
     difficulty_outcomes,
     forecast_chart,
     instrument_chart,
+    revision_record,
     sort_board,
 )
 from marketdata.models import Instrument
+from marketdata.names import instrument_name, market_name
 
-PAGE_MAX_AGE = 300
+PAGE_MAX_AGE = 60  # a CDN or browser may serve a page this long after a change without asking
+PAGE_STALE = 600  # ... and this long more while it revalidates in the background
 BOARD_PAGE_SIZE = 100
 
 
 def _last_modified(request, *args, **kwargs):
-    # Computed once per request: also the version under which leaderboards are cached.
+    # Computed once per request: also the version under which leaderboards are cached. From the data
+    # version (no query); a query only while the cache is down.
     if not hasattr(request, "_data_version"):
-        request._data_version = pages.last_modified()
+        request._data_version = dataversion.changed_at() or pages.last_modified()
     return request._data_version
 
 
 def public_page(view):
-    """GET/HEAD only, conditional on the data's last change, cacheable by the browser for a few minutes."""
+    """GET/HEAD only, conditional on the data's last change, public: cached whole by the page cache."""
 
     @require_GET
-    @cache_control(max_age=PAGE_MAX_AGE, private=True)
+    @cache_control(public=True, max_age=PAGE_MAX_AGE, stale_while_revalidate=PAGE_STALE)
     @condition(last_modified_func=_last_modified)
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -76,15 +83,42 @@ class BoardFilterForm(forms.Form):
     def __init__(self, *args, choices: dict, with_firm: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         anything = [("", _("All"))]
-        self.fields["market"].choices = anything + [(m, m) for m in choices["markets"]]
-        self.fields["instrument"].choices = anything + [
-            (i.symbol, f"{i.symbol} · {i.name}") for i in choices["instruments"]
-        ]
+        # Readers see names in their language (Hong Kong / 香港, Gold (COMEX futures) / 黃金期貨); the codes
+        # stay the values, so filtered URLs are the same in every language.
+        self.fields["market"].choices = anything + [(m, market_name(m)) for m in choices["markets"]]
+        self.fields["instrument"].choices = anything + sorted(
+            ((i.symbol, instrument_name(i)) for i in choices["instruments"]), key=lambda c: c[1].casefold()
+        )
         self.fields["kind"].choices = anything + [(k, KIND_LABELS.get(k, label)) for k, label in Kind.choices]
-        if with_firm:
+        if not with_firm:
+            del self.fields["firm"]
+        elif choices["firms"] or not choices.get("firm_count"):
             self.fields["firm"].choices = anything + [(f.slug, f.name) for f in choices["firms"]]
         else:
-            del self.fields["firm"]
+            # Thousands of firms: a text field (name or slug) with suggestions, not a drop-down of all.
+            self.fields["firm"] = forms.CharField(
+                label=_("Firm"),
+                required=False,
+                max_length=200,
+                widget=forms.TextInput(
+                    attrs={
+                        "list": "firm-suggestions",
+                        "data-suggest": "/api/firms/",
+                        "autocomplete": "off",
+                        "placeholder": _("Any firm: type a name"),
+                    }
+                ),
+            )
+
+    def clean_firm(self) -> str:
+        value = (self.cleaned_data.get("firm") or "").strip()
+        if not value or isinstance(self.fields["firm"], forms.ChoiceField):
+            return value
+        found = Firm.objects.filter(Q(slug=value) | Q(name__iexact=value)).values_list("slug", flat=True)
+        slug = next(iter(found), None)
+        if slug is None:
+            raise forms.ValidationError(_("No firm is called “%(name)s”.") % {"name": value})
+        return slug
 
     def filters(self) -> ForecastFilters:
         if not self.is_valid():
@@ -147,7 +181,11 @@ def _sort_links(request, current: str) -> list[dict]:
 
 
 def _board_context(request, *, by: str, extra_filters: dict | None = None) -> dict:
-    form = BoardFilterForm(request.GET or None, choices=pages.filter_choices(), with_firm=by == "strategist")
+    form = BoardFilterForm(
+        request.GET or None,
+        choices=pages.filter_choices(_last_modified(request)),
+        with_firm=by == "strategist",
+    )
     filters = form.filters()
     if extra_filters:
         filters = ForecastFilters(**{**filters.__dict__, **extra_filters})
@@ -206,7 +244,7 @@ def firm_page(request, slug: str):
         "forecasts/firm.html",
         {
             "firm": firm,
-            "summary": summarize(Forecast.objects.filter(firm=firm)),
+            "summary": stored_summary("firm", firm.pk),
             "rows": pages.board(ForecastFilters(firm=firm.slug)),
             "columns": [{"key": k, "label": label} for k, label in BOARD_COLUMNS],
             "forecasts": forecasts,
@@ -224,10 +262,11 @@ def strategist_page(request, slug: str):
         "forecasts/strategist.html",
         {
             "strategist": strategist,
-            "summary": summarize(Forecast.objects.filter(strategist=strategist)),
+            "summary": stored_summary("strategist", strategist.pk),
             "forecasts": forecasts,
             "skill_chart": cumulative_skill(forecasts),
             "difficulty_chart": difficulty_outcomes(forecasts),
+            "revisions": revision_record(forecasts),
         },
     )
 
@@ -236,12 +275,13 @@ def strategist_page(request, slug: str):
 def track_record_csv(request, slug: str):
     """The download link on the strategist page: the API's CSV track record (one implementation)."""
     get_object_or_404(Strategist, slug=slug)
-    return redirect(f"{reverse('api-track-record', args=[slug])}?format=csv")
+    excel = "&excel=1" if request.GET.get("excel") == "1" else ""  # UTF-8 with a BOM, for Excel
+    return redirect(f"{reverse('api-track-record', args=[slug])}?format=csv{excel}")
 
 
 @public_page
 def forecast_page(request, pk: int):
-    forecast = get_object_or_404(pages.forecast_list(), pk=pk)
+    forecast = get_object_or_404(pages.with_revision_links(pages.forecast_list()), pk=pk)
     events = list(forecast.events.select_related("actor").order_by("at", "id"))
     start, end = pages.forecast_price_span(forecast)
     series = pages.price_series(forecast.instrument, start, end)
@@ -273,7 +313,7 @@ def instrument_page(request, symbol: str):
             "instrument": instrument,
             "forecasts": list(reversed(forecasts)),
             "pending": [f for f in forecasts if f.status == "pending"],
-            "summary": summarize(Forecast.objects.filter(instrument=instrument)),
+            "summary": stored_summary("instrument", instrument.pk),
             "chart": instrument_chart(series, on_it, pages.MAX_CHART_POINTS, outlook=outlook),
             "last_bar": series[-1] if series else None,
             "outlook": outlook,

@@ -28,6 +28,7 @@ from marketdata.models import (
     PriceBarRevision,
     Split,
 )
+from marketdata.signals import announce_prices_written
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,8 @@ def upsert_price_bars(
                 for k, old, new in revised
             ]
         )
+        if written:
+            announce_prices_written(instrument.pk)
     result.updated = len(revised)
     result.created = written - result.updated
     result.unchanged = len(sessions) - written

@@ -31,6 +31,7 @@ def get_or_create_instrument(symbol: str) -> tuple[Instrument, bool]:
         symbol=spec.symbol,
         defaults={
             "name": spec.name,
+            "name_zh_hant": spec.name_zh_hant,
             "asset_class": spec.asset_class,
             "calendar_code": spec.calendar_code,
             "currency": spec.currency,

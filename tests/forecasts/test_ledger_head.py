@@ -188,7 +188,9 @@ def test_the_feed_carries_the_head(client, reviewer, tmp_path):
 
     atom = "{http://www.w3.org/2005/Atom}"
     entry = ElementTree.fromstring(body).find(f"{atom}entry")
-    assert entry.find(f"{atom}id").text.startswith(f"hindsight-ledger-head-3-{head['digest'][:16]}")
+    assert entry.find(f"{atom}id").text.startswith(
+        f"tag:testserver,2025-01-01:ledger-head/3/{head['digest'][:16]}/"
+    )
     kept = json.loads(entry.find(f"{atom}summary").text)
     assert kept == head
     assert "extends the kept head #3" in verify(keep_head_file(kept, tmp_path))

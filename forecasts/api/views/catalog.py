@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Max, Prefetch
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -28,6 +29,7 @@ from forecasts.api.views.common import IsStaff
 from forecasts.api.writes import source_record
 from forecasts.models import Firm, Forecast, Source, Strategist
 from forecasts.selectors.outlook import instrument_outlook
+from forecasts.services.people import instrument_by_name
 from marketdata.models import CalendarCode, Instrument
 
 # --- strategists, firms, instruments, sources --------------------------------------------------------
@@ -102,7 +104,8 @@ class InstrumentFilter(django_filters.FilterSet):
     ),
 )
 class InstrumentViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
-    """What forecasts are about. `?market=XHKG`, `?asset_class=`, `?search=` (symbol, name)."""
+    """What forecasts are about. `?market=XHKG`, `?asset_class=`, `?search=` (symbol, names, aliases such as
+    恒指). An instrument is addressed by its symbol; an alias (`/api/instruments/恒指/`) finds it too."""
 
     serializer_class = s.InstrumentSerializer
     queryset = Instrument.objects.order_by("symbol", "id")
@@ -114,8 +117,18 @@ class InstrumentViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
         StableOrderingFilter,
     ]
     filterset_class = InstrumentFilter
-    search_fields = ["symbol", "name"]
+    search_fields = ["symbol", "name", "name_zh_hant", "name_zh_hans", "aliases__name"]
     ordering_fields = ["symbol", "name"]
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            found = instrument_by_name(self.kwargs.get(self.lookup_field, ""))
+            if found is None:
+                raise
+            self.check_object_permissions(self.request, found)
+            return found
 
     @extend_schema(
         summary="What strategists expect now",

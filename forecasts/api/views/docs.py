@@ -1,34 +1,51 @@
-"""The API documentation (Swagger UI from our own static files) and the JSON 404 for unknown paths."""
+"""The API documentation (Swagger UI from our own static files, no inline script); the JSON 404."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpResponsePermanentRedirect
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
+from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import (
     extend_schema,
 )
-from drf_spectacular.views import SpectacularSwaggerView, _get_sidecar_url
 from rest_framework import permissions
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.renderers import TemplateHTMLRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from forecasts.api.errors import error_body
 
 # --- docs, served from our own static files ------------------------------------------------------------
 
 
-class SwaggerView(SpectacularSwaggerView):
-    """Swagger UI from drf-spectacular-sidecar's bundled files: no CDN."""
+class SwaggerView(APIView):
+    """Swagger UI from drf-spectacular-sidecar's bundled files (no CDN), started by a static script.
 
-    url_name = "api-schema"
+    The page runs under the site's Content-Security-Policy ('self' only, no 'unsafe-inline'): its
+    styles and its initialisation are static files (forecasts/static/forecasts/api-docs.{css,js}) and
+    what they need is in data- attributes. No nonce and no CSRF token: the page is the same for every
+    reader, so it can be cached whole (a session's token is read from its cookie by the script).
+    """
 
-    @staticmethod
-    def _swagger_ui_resource(filename):
-        return _get_sidecar_url(f"swagger-ui-dist/{filename}")
+    renderer_classes = [TemplateHTMLRenderer]
+    authentication_classes: list = []
+    permission_classes = [permissions.AllowAny]
+    template_name = "forecasts/api_docs.html"
 
-    @staticmethod
-    def _swagger_ui_favicon():
-        return _get_sidecar_url("swagger-ui-dist/favicon-32x32.png")
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        header = settings.CSRF_HEADER_NAME.removeprefix("HTTP_").replace("_", "-")
+        return Response(
+            {
+                "title": spectacular_settings.TITLE,
+                "schema_url": reverse("api-schema"),
+                "csrf_cookie_name": settings.CSRF_COOKIE_NAME,
+                "csrf_header_name": header,
+            },
+            template_name=self.template_name,
+        )
 
 
 @extend_schema(exclude=True)

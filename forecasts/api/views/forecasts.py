@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
@@ -25,15 +25,29 @@ from forecasts.api.conventions import (
 from forecasts.api.views.common import IsStaff, published_forecasts
 from forecasts.api.writes import forecast_correct
 from forecasts.models import Forecast, Kind, Status
+from forecasts.selectors.leaderboards import instruments_named
 from marketdata.models import CalendarCode
 
 # --- forecasts ---------------------------------------------------------------------------------------
 
 
+def with_revisions(queryset):
+    """Annotated with the published calls it revises and is revised by (ids; drafts stay hidden)."""
+    return queryset.annotate(
+        supersedes_published=Subquery(Forecast.objects.filter(pk=OuterRef("supersedes_id")).values("pk")[:1]),
+        superseded_by_published=Subquery(
+            Forecast.objects.filter(supersedes=OuterRef("pk")).order_by("made_at", "pk").values("pk")[:1]
+        ),
+    )
+
+
 class ForecastFilter(django_filters.FilterSet):
     strategist = django_filters.CharFilter(field_name="strategist__slug", help_text="Strategist slug.")
     firm = django_filters.CharFilter(field_name="firm__slug", help_text="Firm slug (the firm when made).")
-    instrument = django_filters.CharFilter(field_name="instrument__symbol", help_text="Instrument symbol.")
+    instrument = django_filters.CharFilter(
+        method="filter_instrument",
+        help_text="Instrument symbol or alias, e.g. HSI, 恒指, 恒生指数, Hang Seng.",
+    )
     market = django_filters.ChoiceFilter(
         field_name="instrument__calendar_code", choices=CalendarCode.choices, help_text="Calendar code."
     )
@@ -51,6 +65,9 @@ class ForecastFilter(django_filters.FilterSet):
         field_name="resolved_on", lookup_expr="gte", help_text="Deciding session on or after."
     )
     resolved_to = django_filters.DateFilter(field_name="resolved_on", lookup_expr="lte")
+
+    def filter_instrument(self, queryset, name, value):
+        return queryset.filter(instrument__in=instruments_named(value))
 
     class Meta:
         model = Forecast
@@ -74,12 +91,15 @@ class ForecastFilter(django_filters.FilterSet):
     list=extend_schema(
         summary="Forecasts",
         description="Published forecasts with their scores, newest first. Filters combine with AND; "
-        "`search` looks in the quote, the strategist's name and the instrument's symbol and name; "
+        "`search` looks in the quote, the strategist's name and the instrument's symbol, names and "
+        "aliases (恒指, Hang Seng); `instrument` takes a symbol or an alias; "
         "`ordering` takes a field, `-` for descending (ties broken by id).",
         responses={200: s.ForecastSerializer} | error_responses(*READ_ERRORS),
     ),
     retrieve=extend_schema(
-        summary="A forecast", responses={200: s.ForecastSerializer} | error_responses(*READ_ERRORS)
+        summary="A forecast",
+        description="With `supersedes` and `superseded_by`: the strategist's revisions around it.",
+        responses={200: s.ForecastDetailSerializer} | error_responses(*READ_ERRORS),
     ),
 )
 class ForecastViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
@@ -92,7 +112,14 @@ class ForecastViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
         filters.SearchFilter,
         StableOrderingFilter,
     ]
-    search_fields = ["quote", "strategist__name", "instrument__symbol", "instrument__name"]
+    search_fields = [
+        "quote",
+        "strategist__name",
+        "instrument__symbol",
+        "instrument__name",
+        "instrument__name_zh_hant",
+        "instrument__aliases__name",
+    ]
     ordering_fields = ["made_at", "deadline", "resolved_on", "skill", "difficulty", "id"]
     ordering = ["-made_at", "id"]
 
@@ -101,7 +128,12 @@ class ForecastViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
             return Forecast.all_objects.select_related(
                 "strategist", "firm", "source", "instrument", "other_instrument"
             )
+        if self.action == "retrieve":
+            return with_revisions(published_forecasts())
         return published_forecasts().order_by("-made_at", "id")
+
+    def get_serializer_class(self):
+        return s.ForecastDetailSerializer if self.action == "retrieve" else super().get_serializer_class()
 
     def get_permissions(self):
         if self.action in ("correct", "void"):

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from forecasts.api import serializers as s
 from forecasts.api.conventions import (
     AS_OF_PARAMETER,
+    EXCEL_PARAMETER,
     FORMAT_PARAMETER,
     READ_ERRORS,
     ApiView,
@@ -57,7 +58,7 @@ class TrackRecordView(ApiView, GenericAPIView):
 
 
 TRACK_RECORD_SCHEMA = {
-    "parameters": [AS_OF_PARAMETER, FORMAT_PARAMETER],
+    "parameters": [AS_OF_PARAMETER, FORMAT_PARAMETER, EXCEL_PARAMETER],
     "filters": False,
 }
 
@@ -149,7 +150,9 @@ class LeaderboardView(ApiView, GenericAPIView):
         min_resolved = settings.HINDSIGHT_LEADERBOARD_MIN_RESOLVED
         if as_of is None:
             forecasts = filter_forecasts(Forecast.objects.all(), wanted)
-            rows = leaderboard(forecasts, by=by, min_resolved=min_resolved)
+            # Unfiltered: from the precomputed aggregates (None), else aggregated live over the filter.
+            whole = wanted == ForecastFilters()
+            rows = leaderboard(None if whole else forecasts, by=by, min_resolved=min_resolved)
             self.last_modified = forecasts.order_by().aggregate(at=Max("updated_at"))["at"]
         else:
             forecasts = filter_forecasts(Forecast.objects.all(), replace(wanted, status=""))

@@ -17,12 +17,11 @@ import opencc
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-# Reviewed: where a mainland reader says it differently from the converted Hong Kong word.
+# Reviewed: where a mainland reader says it differently from the converted Hong Kong word. Applied in this
+# order after OpenCC, on msgstrs only; keep each one a word a mainland financial page really uses.
 REVIEWED: dict[str, str] = {
-    "标普500指数": "标普500指数",
-    "恒生中国企业指数": "恒生中国企业指数",
+    # general UI words
     "资讯": "信息",
-    "网页": "网页",
     "滙": "汇",
     "登入": "登录",
     "登出": "退出登录",
@@ -35,6 +34,22 @@ REVIEWED: dict[str, str] = {
     "伺服器": "服务器",
     "资料": "数据",
     "讯息": "消息",
+    "汇入": "导入",
+    "撷取": "抓取",
+    "贴上": "粘贴",
+    "栏位": "字段",
+    "储存": "保存",
+    "杂凑": "哈希",
+    "金钥": "密钥",
+    "帐本": "账本",
+    # market words: the mainland press says 收盘/开盘, 波动率, 收益率, 审计师
+    "收市": "收盘",
+    "开市": "开盘",
+    "波幅": "波动率",
+    "对数回报": "对数收益率",
+    "核数师": "审计师",
+    "往绩": "过往业绩",
+    "稳阵": "稳妥",
 }
 
 _MSGSTR = re.compile(r'^(msgstr(?:\[\d+\])?\s+)"(.*)"$')
@@ -42,6 +57,8 @@ _CONTINUATION = re.compile(r'^"(.*)"$')
 
 
 def convert_catalog(text: str) -> str:
+    """The catalog with every msgstr simplified. A msgstr wrapped over several lines is joined first (on one
+    line), so that a word the wrapping split is still converted and reviewed whole."""
     converter = opencc.OpenCC("hk2s")
 
     def simplify(value: str) -> str:
@@ -50,19 +67,33 @@ def convert_catalog(text: str) -> str:
             out = out.replace(old, new)
         return out
 
-    lines, in_msgstr = [], False
-    for line in text.splitlines():
+    lines: list[str] = []
+    source = text.splitlines()
+    i = 0
+    while i < len(source):
+        line = source[i]
+        i += 1
         m = _MSGSTR.match(line)
-        if m:
-            in_msgstr = True
-            line = f'{m.group(1)}"{simplify(m.group(2))}"'
-        elif in_msgstr and (c := _CONTINUATION.match(line)):
-            line = f'"{simplify(c.group(1))}"'
-        else:
-            in_msgstr = False
-        lines.append(line)
+        if not m:
+            lines.append(line)
+            continue
+        block, value = [line], m.group(2)
+        while i < len(source) and (c := _CONTINUATION.match(source[i])):
+            block.append(source[i])
+            value += c.group(1)
+            i += 1
+        if not value or "Content-Type:" in value:  # untranslated, or the header: as it is
+            lines.extend(block)
+            continue
+        lines.append(f'{m.group(1)}"{simplify(value)}"')
     out = "\n".join(lines) + "\n"
-    return out.replace('"Language: zh_Hant\\n"', '"Language: zh_Hans\\n"')
+    out = out.replace('"Language: zh_Hant\\n"', '"Language: zh_Hans\\n"')
+    out = out.replace('"Language-Team: zh-Hant\\n"', '"Language-Team: zh-Hans\\n"')
+    return out.replace(
+        "# Hindsight public site: Traditional Chinese (zh-Hant).",
+        "# Hindsight public site: Simplified Chinese (zh-Hans), made by make_hans_catalog: do not edit.",
+        1,
+    )
 
 
 class Command(BaseCommand):

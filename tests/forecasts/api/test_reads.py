@@ -2,6 +2,7 @@
 GET, CSV, CORS, throttling and bounded query counts."""
 
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -100,6 +101,22 @@ def test_docs_are_served_without_a_cdn(client, db, settings):
     from django.contrib.staticfiles import finders
 
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+def test_docs_have_no_inline_script_or_style_and_are_the_same_for_every_reader(client, db, django_user_model):
+    """Under CSP 'self' without 'unsafe-inline' and without nonces: everything runs from static files."""
+    first = client.get("/api/docs/")
+    csp = first["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in csp and "nonce-" not in csp and "script-src 'self'" in csp
+    html = first.content.decode()
+    assert "<style" not in html and " style=" not in html
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts and all('src="/static/' in attrs and not body.strip() for attrs, body in scripts)
+    assert 'src="/static/forecasts/api-docs.js"' in html
+    assert re.search(r"\bon\w+=", html) is None  # no inline event handlers
+    # No nonce, no CSRF token: an editor's page is byte for byte a reader's.
+    client.force_login(django_user_model.objects.create_user("ed", password="pw", is_staff=True))
+    assert client.get("/api/docs/").content == first.content
 
 
 # --- reads -----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The editors' API: knox tokens, recording a source with its forecasts, corrections and voids."""
 
 import base64
+import json
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -212,6 +213,35 @@ def test_all_or_nothing_with_every_error_named(api, hsi_known):
 def test_invalid_source_bodies(api, hsi_known, change, field):
     error = error_of(post(api, "/api/sources/", {**SEED, **change}), 400)
     assert field in error["fields"], error
+
+
+@pytest.mark.parametrize(
+    ("url", "content_type"),
+    [
+        ("/api/sources/", "application/json"),
+        ("/api/sources/", "application/x-www-form-urlencoded"),
+        ("/api/auth/login/", "application/json"),
+        ("/api/no-such-endpoint/", "application/json"),
+    ],
+)
+def test_a_body_over_the_limit_is_413_in_the_error_format(api, hsi_known, settings, url, content_type):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    text = "x" * 20_000
+    body = (
+        f"article_text={text}"
+        if content_type.endswith("urlencoded")
+        else json.dumps({**SEED, "article_text": text})
+    )
+    response = api.post(url, body, content_type=content_type)
+    assert response.status_code == 413 and response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert set(error) == set(error_of(post(api, "/api/sources/", {**SEED, "url": "x"}), 400))
+    assert (error["status"], error["code"], error["fields"]) == (413, "request_too_large", {})
+    assert "10,000 bytes" in error["message"]
+    assert not Source.objects.exists()
+    # Under the limit the same body is read as usual.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
+    assert post(api, "/api/sources/", {**SEED, "article_text": text}).status_code == 201
 
 
 # --- corrections and voids ------------------------------------------------------------------------

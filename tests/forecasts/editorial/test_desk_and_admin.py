@@ -365,6 +365,48 @@ def test_pre_ticked_needs_confidence_a_level_and_a_speaker():
     assert not pre_ticked(replace(base, strategist=None, group="analysts polled by Reuters"))
 
 
+def test_desk_proposes_the_strategists_open_call_as_the_one_revised(editor_client, hsi_with_prices):
+    """An open (pending) call by the same strategist on the instrument is offered; when the sentence reads as
+    a revision ("raised its target to 26,000 from 24,000") it comes preselected, and saving links the two."""
+    from forecasts.services.recording import ForecastInput, SourceInput, record_source
+
+    def open_call(name, target, url):
+        source = SourceInput(url=url, publication="Earlier", published="2025-01-10")
+        item = ForecastInput(
+            strategist=name, quote=f"{target}", instrument="HSI", kind="close_above", target=target
+        )
+        return record_source(source, [item]).items[0].forecast
+
+    goldman = open_call("Goldman Sachs (strategists)", 24000, "https://earlier.example/gs")
+    alvin = open_call("Alvin Ngan", 21000, "https://earlier.example/alvin")
+    article = {
+        **ARTICLE,
+        "text": "",
+        "html": FIXTURE_HTML.read_text(encoding="utf-8"),
+        "published": "2025-03-03",
+    }
+    response = editor_client.post("/admin/forecasts/source/desk/", {**article, "analyse": "1"})
+    forms = {f.initial["strategist"]: f for f in response.context["formset"].forms if f.initial}
+    gs, an = forms["Goldman Sachs (strategists)"], forms["Alvin Ngan"]
+    assert gs.initial["supersedes"] == goldman.pk  # a revision: preselected
+    assert [c["id"] for c in gs.why()["open_calls"]] == [goldman.pk]
+    assert an.initial["supersedes"] is None  # no revision cue: offered, not chosen
+    assert any(f"#{alvin.pk} (21,000, 2025-01-10)" in note for note in an.why()["notes"])
+    html = response.content.decode()
+    assert f'name="c-1-supersedes" value="{goldman.pk}"' in html
+    # Saving the preselected row records the link (through the recording service).
+    row = {k.split("-", 2)[2]: v for k, v in _candidate(**{"strategist": "x"}).items()}
+    row.update(
+        strategist="Goldman Sachs (strategists)", firm="", kind="close_above", target="26000",
+        quote="Goldman Sachs raised its Hang Seng Index target to 26,000 from 24,000", hedge="",
+        supersedes=str(goldman.pk),
+    )  # fmt: skip
+    saved = _post_save(editor_client, _candidate(**row), article={**ARTICLE, "published": "2025-03-03"})
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    revision = Forecast.all_objects.get(supersedes=goldman)
+    assert revision.target == 26000 and revision.strategist == goldman.strategist
+
+
 def test_desk_keeps_the_evidence_through_a_refused_save(editor_client, hsi_with_prices):
     evidence = '{"cue": "reach", "speaker": "named in sentence", "deadline_phrase": "", "confidence": "0.90"}'
     response = _post_save(editor_client, _candidate(evidence=evidence, target="-3"))

@@ -28,6 +28,7 @@ from django.utils import timezone
 from forecasts import selectors
 from forecasts.models import Forecast, Status
 from forecasts.selectors import pointintime
+from forecasts.services import aggregates
 from tests.factories import InstrumentFactory, StrategistFactory, make_forecast
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +71,7 @@ def table(settings):
                 scored_at=timezone.now(),
                 updated_at=timezone.now(),
             )
+    aggregates.rebuild()  # what the scorer does after its queryset updates
     return instrument
 
 

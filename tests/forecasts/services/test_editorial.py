@@ -177,3 +177,22 @@ def test_summary_mean_directional_return_counts_a_fall_as_a_gain_for_direction_d
     assert s.mean_directional_excess_return == pytest.approx((0.06 + 0.04) / 2)
     assert (s.hits, s.misses, s.skill.n) == (2, 1, 3)
     assert s.mean_boldness == pytest.approx(0.5)
+
+
+def test_the_precomputed_aggregates_follow_every_editorial_action(
+    seed_forecast, hsi_with_prices, django_user_model
+):
+    """Publication (a queryset update), correction and voiding each leave the boards' stored
+    figures equal to a live computation (forecasts.services.aggregates)."""
+    from forecasts.services import aggregates
+    from forecasts.services.editorial import forecast_correct, forecast_publish, forecast_void
+
+    reviewer = django_user_model.objects.create_superuser("rita-agg", password="pw-12345")
+    draft = make_forecast(instrument=hsi_with_prices, target=26000.0, publish=False)
+    assert aggregates.check() == []
+    forecast_publish(draft, actor=reviewer)
+    assert aggregates.check() == []
+    forecast_correct(draft, changes={"target": 26500.0}, reason="misquoted", actor=reviewer)
+    assert aggregates.check() == []
+    forecast_void(Forecast.all_objects.get(pk=seed_forecast.pk), reason="withdrawn", actor=reviewer)
+    assert aggregates.check() == []

@@ -14,6 +14,7 @@ import io
 import json
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -49,7 +50,7 @@ ROW = {
     "deadline_source": "stated",
 }
 SECOND_CLAIM = {"target": "26000", "deadline": "2025-12-31"}  # the same sentence's second claim
-COLUMNS = [*ROW, "confirm_reason"]
+COLUMNS = [*ROW, "confirm_reason", "supersedes"]
 
 
 @dataclass
@@ -146,6 +147,7 @@ def desk(rows: list[dict], user, client, tmp_path) -> Outcome:
         data[f"c-{i}-deadline"] = row["deadline"]
         data[f"c-{i}-deadline_source"] = row["deadline_source"] or "none"
         data[f"c-{i}-confirm_reason"] = row.get("confirm_reason", "")
+        data[f"c-{i}-supersedes"] = _cell(row.get("supersedes", ""))
     client.force_login(user)
     before = set(Forecast.all_objects.values_list("pk", flat=True))
     response = client.post("/admin/forecasts/source/desk/", data)
@@ -179,6 +181,8 @@ def api(rows: list[dict], user, client, tmp_path) -> Outcome:
             item["made_at"] = row["made_at"]
         if row.get("confirm_reason"):
             item["confirm_reason"] = row["confirm_reason"]
+        if row.get("supersedes"):
+            item["supersedes"] = _json_number(str(row["supersedes"]))
         body["forecasts"].append(item)
     token = AuthToken.objects.create(user=user)[1]
     before = set(Forecast.all_objects.values_list("pk", flat=True))
@@ -241,6 +245,7 @@ def admin_add(rows: list[dict], user, client, tmp_path) -> Outcome:
             "deadline": row["deadline"],
             "deadline_source": row["deadline_source"] or "none",
             "confirm_reason": row.get("confirm_reason", ""),
+            "supersedes": _cell(row.get("supersedes", "")),
             "events-TOTAL_FORMS": "0",
             "events-INITIAL_FORMS": "0",
         }
@@ -305,6 +310,13 @@ RULES = {
     "a quote of only control characters": ({"quote": "\u202e\u200b\x07"}, "quote", list(DOORS)),
     "a range upside down": ({"kind": "range", **UPSIDE_DOWN}, "target_upper", list(DOORS)),
     "a deadline before the forecast": ({"deadline": "2025-01-31"}, "deadline", list(DOORS)),
+    # Revisions (`supersedes`: the earlier call's id; "@name" is one of EARLIER_CALLS, made by the test).
+    "revises no such forecast": ({"supersedes": "999999"}, "supersedes", list(DOORS)),
+    "revises a non-number": ({"supersedes": "abc"}, "supersedes", list(DOORS)),
+    "revises another strategist's call": ({"supersedes": "@other_strategist"}, "supersedes", list(DOORS)),
+    "revises a call on another instrument": ({"supersedes": "@other_instrument"}, "supersedes", list(DOORS)),
+    "revises a later call": ({"supersedes": "@later"}, "supersedes", list(DOORS)),
+    "revises a call revised already": ({"supersedes": "@revised"}, "supersedes", list(DOORS)),
 }  # fmt: skip
 CASES = [
     pytest.param(door_name, rule, id=f"{door_name}-{rule}")
@@ -313,9 +325,45 @@ CASES = [
 ]
 
 
+# The earlier calls a revision may name: (strategist, instrument, kind, target, publication date).
+EARLIER_CALLS = {
+    "open": ("Ann Lee", "HSI", "reach", 24000, "2025-01-20"),
+    "other_strategist": ("Bob Chan", "HSI", "reach", 24000, "2025-01-20"),
+    "other_instrument": ("Ann Lee", "HSCEI", "direction_up", None, "2025-01-20"),
+    "later": ("Ann Lee", "HSI", "reach", 24500, "2025-02-20"),
+    "revised": ("Ann Lee", "HSI", "reach", 23000, "2025-01-06"),
+}
+
+
+def earlier_call(name: str) -> Forecast:
+    """One of EARLIER_CALLS, recorded once (by the operator) on its own article."""
+    strategist, instrument, kind, target, published = EARLIER_CALLS[name]
+    source = SourceInput(url=f"https://paper.example/earlier/{name}", publication="P", published=published)
+    item = ForecastInput(
+        strategist=strategist, firm="Acme Research", quote=f"{strategist}: {instrument} {target or 'up'}",
+        instrument=instrument, kind=kind, target=target, deadline="2025-12-31",
+    )  # fmt: skip
+    forecast = record_source(source, [item]).items[0].forecast
+    if name == "revised" and not forecast.revised_by.exists():
+        again = ForecastInput(**{**item.__dict__, "quote": "raised to 23,500", "target": 23500})
+        again.supersedes = forecast.pk
+        record_source(
+            SourceInput(url=f"{source.url}/again", publication="P", published="2025-01-13"), [again]
+        )
+    return forecast
+
+
+def _resolve(changes: dict) -> dict:
+    return {
+        k: earlier_call(v[1:]).pk if isinstance(v, str) and v.startswith("@") else v
+        for k, v in changes.items()
+    }
+
+
 @pytest.mark.parametrize(("door_name", "rule"), CASES)
 def test_every_rule_on_every_door(door_name, rule, reviewer, client, tmp_path, hsi_with_prices):
     changes, field_name, _doors = RULES[rule]
+    changes = _resolve(changes)
     counts = (Forecast.all_objects.count(), Source.objects.count(), ForecastEvent.objects.count())
     outcome = send(door_name, [{**ROW, **changes}], reviewer, client, tmp_path)
     assert outcome.refused, f"{door_name} stored {outcome.stored} for {rule!r}"
@@ -323,6 +371,22 @@ def test_every_rule_on_every_door(door_name, rule, reviewer, client, tmp_path, h
     # Nothing half-written: no forecast, no source, no history (the admin door's setup source aside).
     if door_name != "admin_add":
         assert (Forecast.all_objects.count(), Source.objects.count(), ForecastEvent.objects.count()) == counts
+
+
+def test_a_revision_links_to_the_call_it_revises_on_every_door(
+    door, reviewer, client, tmp_path, hsi_with_prices
+):
+    """Both stay on record (and are scored); the new one names the one it revises, in its history too."""
+    earlier = earlier_call("open")
+    outcome = send(door, [{**ROW, "supersedes": earlier.pk}], reviewer, client, tmp_path)
+    assert not outcome.fields, outcome.text[:2000]
+    (revision,) = outcome.stored
+    assert revision.supersedes == earlier and list(earlier.revised_by.all()) == [revision]
+    assert Forecast.all_objects.filter(pk=earlier.pk, status="pending").exists()  # still on record
+    assert f"Revises #{earlier.pk}." in revision.events.get(action="created").reason
+    # The same claim again is already recorded, revision and all: nothing new, no refusal.
+    again = send(door, [{**ROW, "supersedes": earlier.pk}], reviewer, client, tmp_path)
+    assert not again.fields and again.stored == []
 
 
 def test_the_refusal_quotes_the_last_close(reviewer, client, tmp_path, hsi_with_prices):
@@ -509,3 +573,22 @@ def test_the_database_refuses_the_same_claim_twice_with_nulls_equal(hsi_with_pri
         Forecast.all_objects.create(**twin)
     twin["deadline"] = first.deadline + timedelta(days=1)  # another claim: allowed
     assert Forecast.all_objects.create(**twin).pk
+
+
+# --- the page cache sees every door -----------------------------------------------------------------
+
+
+def test_every_door_moves_the_data_version_after_commit(
+    transactional_db, door, reviewer, client, tmp_path, hsi_with_prices
+):
+    """Public pages are cached whole under the data version: a forecast recorded through any door must
+    move it once its transaction commits, or readers would keep seeing the page without it."""
+    from forecasts.services import aggregates, dataversion
+
+    before = dataversion.current()
+    time.sleep(0.002)
+    outcome = send(door, [ROW], reviewer, client, tmp_path)  # real commits: no test transaction around
+    assert outcome.stored, outcome.text[:2000]
+    assert dataversion.current() > before
+    # ... and the boards' precomputed aggregates agree with the forecasts.
+    assert aggregates.check() == []

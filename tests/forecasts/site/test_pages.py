@@ -8,6 +8,7 @@ firm, instrument and source, and the page must issue exactly as many queries aga
 import csv
 import io
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.http import http_date
 
 from forecasts.models import Forecast, Source
+from forecasts.selectors import pages
 from tests.factories import SourceFactory, StrategistFactory, make_forecast
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +78,7 @@ def _count(client, url: str) -> int:
 def _add_forecasts(seed, n: int = 6) -> None:
     """More forecasts on the seed's strategist, firm, instrument and source, plus another strategist."""
     other = StrategistFactory(firm=seed.firm)
+    mine = []
     for i in range(n):
         source = seed.source if i % 2 else SourceFactory(publication=f"Extra {i}")
         f = make_forecast(
@@ -85,11 +88,16 @@ def _add_forecasts(seed, n: int = 6) -> None:
             target=24000.0 + 100 * i,
             quote=f"HSI to {24000 + 100 * i} (extra {i})",
         )
+        if f.strategist_id == seed.strategist_id:
+            mine.append(f)
         # Resolve some of them so every list (resolved, upcoming, charts) grows.
         if i % 2:
             Forecast.all_objects.filter(pk=f.pk).update(
                 status="hit", resolved_on=seed.resolved_on + timedelta(days=i), difficulty=0.4, skill=0.6
             )
+    # Revisions: a chain from the seed (its page links to the revision; the strategist's lists the chain).
+    Forecast.all_objects.filter(pk=mine[0].pk).update(supersedes=seed)
+    Forecast.all_objects.filter(pk=mine[1].pk).update(supersedes=mine[0])
 
 
 @pytest.mark.parametrize("name", list(QUERY_BOUNDS))
@@ -111,6 +119,71 @@ def test_query_counts_do_not_grow_with_the_number_of_forecasts(client, seed):
 
 def _forecast_links(html: str) -> list[str]:
     return re.findall(r'<p class="fi-head">.*?<a href="(/forecasts/\d+/)"', html, re.S)
+
+
+def _revise(earlier: Forecast, target: float, days: int, **kwargs) -> Forecast:
+    """The same strategist's later call on the same instrument, linked to the one it revises."""
+    return make_forecast(
+        strategist=earlier.strategist,
+        instrument=earlier.instrument,
+        source=SourceFactory(publication="Revision desk"),
+        target=target,
+        made_at=earlier.made_at + timedelta(days=days),
+        deadline=earlier.deadline,
+        deadline_source="stated",
+        supersedes=earlier,
+        quote=f"raised its target to {target:,.0f}",
+        **kwargs,
+    )
+
+
+def test_revisions_on_the_strategist_and_forecast_pages(client, seed):
+    first = _revise(seed, 23800, days=3)
+    second = _revise(first, 24400, days=9)
+    html = client.get(f"/strategists/{seed.strategist.slug}/").content.decode()
+    (chain,) = re.findall(r'<ul class="revision-chains">(.*?)</ul>', html, re.S)
+    links = re.findall(r'<a href="/forecasts/(\d+)/">([^<]+)</a> \(<time[^>]*>([\d-]+)</time>\)', chain)
+    assert [int(pk) for pk, _, _ in links] == [seed.pk, first.pk, second.pk]
+    assert [label for _, label, _ in links] == [f"{seed.target:,.0f}", "23,800", "24,400"]
+    assert links[0][2] == f"{seed.made_at:%Y-%m-%d}" and "revised from" in chain and " → " in chain
+    calls = Forecast.objects.filter(strategist=seed.strategist).count()
+    days = sorted(
+        [(seed.deadline - first.made_at.date()).days, (first.deadline - second.made_at.date()).days]
+    )
+    median = round(sum(days) / 2)
+    marker = re.search(r'<p class="revised-marker">(.*?)</p>', html, re.S).group(1)
+    assert f"Revised 2 of {calls} calls, median {median} days before the deadline." in " ".join(
+        marker.split()
+    )
+    # Each forecast page links to the call it revises and the one revising it.
+    page = client.get(f"/forecasts/{first.pk}/").content.decode()
+    assert (
+        f'href="/forecasts/{seed.pk}/" rel="prev"' in page
+        and f'href="/forecasts/{second.pk}/" rel="next"' in page
+    )
+    assert "23,800" in page and "Revises the strategist" in page and "Revised later:" in page
+    page = client.get(f"/forecasts/{seed.pk}/").content.decode()
+    assert f'href="/forecasts/{first.pk}/" rel="next"' in page and 'rel="prev"' not in page
+
+
+def test_a_draft_revision_stays_hidden(client, seed):
+    draft = _revise(seed, 23800, days=3, publish=False)
+    page = client.get(f"/forecasts/{seed.pk}/").content.decode()
+    assert f"/forecasts/{draft.pk}/" not in page and "Revised later:" not in page
+    assert 'class="revisions"' not in client.get(f"/strategists/{seed.strategist.slug}/").content.decode()
+    assert client.get(f"/api/forecasts/{seed.pk}/").json()["superseded_by"] is None
+
+
+def test_the_api_forecast_detail_names_its_revisions(client, seed):
+    first = _revise(seed, 23800, days=3)
+    second = _revise(first, 24400, days=9)
+    body = {pk: client.get(f"/api/forecasts/{pk}/").json() for pk in (seed.pk, first.pk, second.pk)}
+    assert (body[seed.pk]["supersedes"], body[seed.pk]["superseded_by"]) == (None, first.pk)
+    assert (body[first.pk]["supersedes"], body[first.pk]["superseded_by"]) == (seed.pk, second.pk)
+    assert (body[second.pk]["supersedes"], body[second.pk]["superseded_by"]) == (first.pk, None)
+    # Both stay on record: the list has every call.
+    listed = {f["id"] for f in client.get("/api/forecasts/", {"limit": 500}).json()["results"]}
+    assert {seed.pk, first.pk, second.pk} <= listed
 
 
 def test_home_shows_board_top_and_lists(client, demo):
@@ -191,7 +264,8 @@ def test_strategist_page_has_charts_history_and_csv_link(client, demo):
 def test_forecast_page_chart_payload(client, seed):
     response = client.get(f"/forecasts/{seed.pk}/")
     html = response.content.decode()
-    assert "HSI closes at or above 23,200 on any trading day from 17 Feb 2025 to 14 Feb 2026" in html
+    claim = "Hang Seng Index closes at or above 23,200 on any trading day from 17 Feb 2025 to 14 Feb 2026"
+    assert claim in html
     assert "no deadline was stated, so the 12-month default applies" in html
     chart = response.context["chart"]
     assert chart["targets"] == [23200.0]
@@ -200,7 +274,7 @@ def test_forecast_page_chart_payload(client, seed):
     dates = [p[0] for p in chart["prices"]]
     assert "2025-02-21" in dates and dates[0] < "2025-02-14" and dates[-1] > "2026-02-14"
     assert len(chart["prices"]) <= 420  # downsampled
-    assert "Difficulty" in html and "random" in html
+    assert "Chance by luck" in html and "random" in html
 
 
 def test_instrument_page(client, seed):
@@ -279,9 +353,37 @@ def test_feed_of_resolutions(client, demo):
     assert len(latest) == min(decided.count(), 50) > 0
     assert body.count("<entry>") == len(latest) + 1
     assert body.index("<title>Ledger head #") < body.index("<entry>", body.index("<entry>") + 1)
-    guids = re.findall(r"<id>hindsight-forecast-(\d+)-", body)
+    guids = re.findall(r"<id>tag:testserver,2025-01-01:forecast/(\d+)/", body)
     assert [int(pk) for pk in guids] == [f.pk for f in latest]
     assert latest[0].strategist.name in body
+
+
+TAG_URI = re.compile(r"^tag:[a-z0-9.-]+,\d{4}(-\d{2}(-\d{2})?)?:[\w.~!$&'()*+,;=:@/?%-]+$")
+
+
+def test_feed_entry_ids_are_stable_tag_uris(client, demo):
+    """RFC 4151 tag: URIs with the site's domain (no port) and a fixed date; the same on every request."""
+    from urllib.parse import urlsplit
+    from xml.etree import ElementTree
+
+    atom = "{http://www.w3.org/2005/Atom}"
+
+    def entry_ids(**extra) -> list[str]:
+        root = ElementTree.fromstring(client.get("/feeds/resolutions/", **extra).content)
+        return [e.find(f"{atom}id").text for e in root.iter(f"{atom}entry")]
+
+    first = entry_ids()
+    assert len(first) > 1 and len(set(first)) == len(first)
+    for entry_id in first:
+        assert TAG_URI.match(entry_id), entry_id
+        parts = urlsplit(entry_id)
+        assert parts.scheme == "tag" and parts.path.startswith("testserver,2025-01-01:")
+    cache.clear()
+    assert entry_ids() == first  # stable across requests
+    # The port is no part of the tagging entity; the site's domain is.
+    assert entry_ids(HTTP_HOST="testserver:8000") == first
+    other = entry_ids(HTTP_HOST="localhost")
+    assert other == [i.replace("tag:testserver,", "tag:localhost,") for i in first]
 
 
 def test_track_record_csv(client, demo):
@@ -292,6 +394,28 @@ def test_track_record_csv(client, demo):
     assert len(rows) == 4  # Geoff Kendrick's four demo forecasts
     assert {r["status"] for r in rows} <= {"hit", "miss", "pending", "void"}
     assert all(r["source_url"].startswith("http") and r["quote"] for r in rows)
+
+
+def test_csv_for_excel_starts_with_a_bom_and_the_plain_csv_does_not(client, seed):
+    Forecast.objects.filter(pk=seed.pk).update(quote="恒指年底目標上調至26,000點")
+    url = f"/strategists/{seed.strategist.slug}/track-record.csv"
+    plain = client.get(url, follow=True)
+    excel = client.get(url + "?excel=1", follow=True)
+    assert excel.redirect_chain[-1][0].endswith("?format=csv&excel=1")
+    for response in (plain, excel):
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert not plain.content.startswith(b"\xef\xbb\xbf")
+    assert excel.content.startswith(b"\xef\xbb\xbf") and excel.content[3:] == plain.content
+    assert 'track-record-excel.csv"' in excel["Content-Disposition"]
+    assert 'track-record.csv"' in plain["Content-Disposition"]
+    # Both are UTF-8 throughout: the Chinese quote survives (utf-8-sig drops the BOM, and only the BOM).
+    for text in (plain.content.decode("utf-8"), excel.content.decode("utf-8-sig")):
+        (row,) = [r for r in csv.DictReader(io.StringIO(text)) if r["id"] == str(seed.pk)]
+        assert row["quote"] == "恒指年底目標上調至26,000點"
+        assert text.startswith("id,")  # no BOM glued to a header
+    html = client.get(f"/strategists/{seed.strategist.slug}/").content.decode()
+    assert f'href="{url}?excel=1"' in html and "CSV for Excel" in html
 
 
 def test_csv_neutralises_formulas(client, seed):
@@ -305,14 +429,18 @@ def test_csv_neutralises_formulas(client, seed):
 
 
 def test_cache_headers_and_conditional_get(client, seed):
+    from forecasts.services import dataversion
+
     response = client.get("/leaderboard/")
-    assert "max-age=300" in response["Cache-Control"]
+    assert "public" in response["Cache-Control"] and "max-age=60" in response["Cache-Control"]
+    assert "stale-while-revalidate" in response["Cache-Control"]
     last_modified = response["Last-Modified"]
     assert last_modified
     again = client.get("/leaderboard/", HTTP_IF_MODIFIED_SINCE=last_modified)
     assert again.status_code == 304
-    # A change to a forecast makes the page fresh again.
-    Forecast.objects.filter(pk=seed.pk).update(updated_at=timezone.now() + timedelta(seconds=5))
+    # A change (which moves the data version, as every writer does after commit) makes the page fresh again.
+    time.sleep(1.01)  # Last-Modified has whole seconds
+    dataversion.bump_now()
     assert client.get("/leaderboard/", HTTP_IF_MODIFIED_SINCE=last_modified).status_code == 200
     older = http_date((timezone.now() - timedelta(days=3650)).timestamp())
     assert client.get("/methodology/", HTTP_IF_MODIFIED_SINCE=older).status_code == 200
@@ -384,12 +512,16 @@ def test_leaderboards_are_cached_until_the_data_changes(client, demo, django_ass
         assert shown == [row.summary.hits, row.summary.misses]
         return row.summary.hits, row.summary.misses
 
+    from forecasts.services import aggregates, dataversion
+
     page_cache.clear()
     assert ngan(client.get("/leaderboard/")) == (1, 0)
-    with django_assert_max_num_queries(3):  # Last-Modified + filter choices; the board comes from the cache
+    with django_assert_max_num_queries(0):  # the version, the filter choices and the board: all cached
         assert ngan(client.get("/leaderboard/")) == (1, 0)
     f = Forecast.objects.get(strategist__slug="alvin-ngan")
     Forecast.all_objects.filter(pk=f.pk).update(status="miss", skill=-f.difficulty, updated_at=timezone.now())
+    aggregates.forecasts_changed([f])  # what the scorer does after its queryset updates ...
+    dataversion.bump_now()  # ... and after its commit
     assert ngan(client.get("/leaderboard/")) == (0, 1)  # a change of data is a new cache key
 
 
@@ -399,3 +531,36 @@ def test_leaderboard_is_paginated(client, demo, monkeypatch):
     monkeypatch.setattr(views, "BOARD_PAGE_SIZE", 1)
     html = client.get("/leaderboard/?min=1").content.decode()
     assert "more not yet ranked" in html
+
+
+def test_thousands_of_firms_make_the_firm_filter_a_text_field(client, demo, monkeypatch):
+    """Past FIRM_SELECT_MAX the board carries no drop-down of every firm: a text field with suggestions
+    from the API, which takes a name or a slug; an unknown name is said, not silently ignored."""
+    monkeypatch.setattr(pages, "FIRM_SELECT_MAX", 2)
+    html = client.get("/leaderboard/").content.decode()
+    assert 'list="firm-suggestions"' in html and 'data-suggest="/api/firms/"' in html
+    assert '<select name="firm"' not in html and "filters.js" in html
+    by_name = client.get("/leaderboard/", {"firm": "standard chartered"})
+    assert by_name.context["form"].filters().firm == "standard-chartered"
+    names = [r.subject.name for r in by_name.context["ranked"] + by_name.context["unranked"]]
+    assert names and all(
+        r.subject.firm and r.subject.firm.slug == "standard-chartered"
+        for r in by_name.context["ranked"] + by_name.context["unranked"]
+    )
+    unknown = client.get("/leaderboard/", {"firm": "No Such Bank"}).content.decode()
+    assert "No firm is called" in unknown
+
+
+@pytest.mark.parametrize(
+    "path, lang, words",
+    [
+        ("/strategists/nobody/", 'lang="en"', "Not found"),
+        ("/zh-hant/strategists/nobody/", 'lang="zh-Hant"', "找不到"),
+        ("/zh-hans/strategists/nobody/", 'lang="zh-Hans"', "找不到"),
+    ],
+)
+def test_not_found_is_a_page_of_the_site_in_its_language(client, demo, path, lang, words):
+    response = client.get(path)
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert lang in html and words in html

@@ -1,0 +1,119 @@
+"""Keep the precomputed aggregates (forecasts.models.SubjectAggregate) in step with the forecasts.
+
+Every writer of forecasts reaches `forecasts_changed` with the forecasts it touched, inside its own
+transaction, so the aggregates commit (or roll back) with the change and no reader ever sees a board that
+disagrees with the forecasts: model saves and deletes through the Forecast signals (the recording service,
+corrections, voids, judgements, the admin), and the writers that update querysets directly call it
+themselves (the scorer, publication). A refresh is one grouped aggregate per scope over the touched
+subjects' forecasts (indexed by strategist / firm / instrument), the same query the live board runs.
+
+`rebuild()` recomputes the whole table (the migration that adds it, `manage.py rebuild_aggregates`, and a
+nightly safety net); `check()` compares it with a live computation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from forecasts.models import Forecast, SubjectAggregate
+from forecasts.selectors.leaderboards import aggregate_figures
+
+Scope = SubjectAggregate.Scope
+_FIELD = {Scope.STRATEGIST: "strategist_id", Scope.FIRM: "firm_id", Scope.INSTRUMENT: "instrument_id"}
+
+
+def subjects_of(forecasts: Iterable) -> dict[str, set[int]]:
+    """The strategists, firms and instruments whose figures the forecasts (models or value dicts) enter."""
+    found: dict[str, set[int]] = {scope: set() for scope in _FIELD}
+    for f in forecasts:
+        for scope, field in _FIELD.items():
+            value = f[field] if isinstance(f, dict) else getattr(f, field)
+            if value is not None:
+                found[scope].add(value)
+            original = getattr(f, "_aggregate_subjects", None)  # before a correction moved it
+            if original and original.get(field) is not None:
+                found[scope].add(original[field])
+    return found
+
+
+def forecasts_changed(forecasts: Iterable) -> None:
+    """Refresh the aggregates of every subject the forecasts belong (or belonged) to."""
+    for scope, ids in subjects_of(forecasts).items():
+        if ids:
+            refresh(scope, ids)
+
+
+def refresh(scope: str, ids: Iterable[int]) -> None:
+    ids = sorted(set(ids))
+    field = _FIELD[Scope(scope)]
+    now = timezone.now()
+    with transaction.atomic():
+        for start in range(0, len(ids), 2000):
+            chunk = ids[start : start + 2000]
+            rows = {
+                row.pop(field): row
+                for row in Forecast.objects.filter(**{f"{field}__in": chunk})
+                .values(field)
+                .annotate(**aggregate_figures())
+                .order_by()
+            }
+            if rows:
+                SubjectAggregate.objects.bulk_create(
+                    [
+                        SubjectAggregate(scope=scope, subject_id=k, figures=v, updated_at=now)
+                        for k, v in rows.items()
+                    ],
+                    update_conflicts=True,
+                    unique_fields=["scope", "subject_id"],
+                    update_fields=["figures", "updated_at"],
+                )
+            gone = set(chunk) - set(rows)
+            if gone:  # no published forecast left: no row (the subject drops off the board)
+                SubjectAggregate.objects.filter(scope=scope, subject_id__in=gone).delete()
+
+
+def rebuild() -> int:
+    """Recompute every row from the forecasts; returns how many rows there are."""
+    with transaction.atomic():
+        SubjectAggregate.objects.all().delete()
+        for scope, field in _FIELD.items():
+            ids = (
+                Forecast.objects.exclude(**{f"{field}__isnull": True})
+                .values_list(field, flat=True)
+                .distinct()
+            )
+            refresh(scope, list(ids))
+    return SubjectAggregate.objects.count()
+
+
+def check() -> list[str]:
+    """Every difference between the table and a live computation (empty: they agree)."""
+    problems = []
+    for scope, field in _FIELD.items():
+        live = {
+            row.pop(field): row
+            for row in Forecast.objects.exclude(**{f"{field}__isnull": True})
+            .values(field)
+            .annotate(**aggregate_figures())
+            .order_by()
+        }
+        stored = dict(SubjectAggregate.objects.filter(scope=scope).values_list("subject_id", "figures"))
+        for k in sorted(set(live) | set(stored)):
+            a, b = live.get(k), stored.get(k)
+            if a is None or b is None or any(abs((a[n] or 0) - (b.get(n) or 0)) > 1e-9 for n in a):
+                problems.append(f"{scope} {k}: stored {b} != live {a}")
+    return problems
+
+
+def remember_subjects(sender, instance, **kwargs) -> None:
+    """post_init: where a forecast stood when loaded, so a correction that moves it refreshes both."""
+    instance._aggregate_subjects = {field: instance.__dict__.get(field) for field in _FIELD.values()}
+
+
+def on_forecast_saved(sender, instance, **kwargs) -> None:
+    """post_save / post_delete of a Forecast."""
+    forecasts_changed([instance])
+    remember_subjects(sender, instance)

@@ -1,0 +1,116 @@
+"""The whole-page cache: public pages and API reads, stored whole under the data version.
+
+A public page is the same for every anonymous reader (the language is in the path, no CSRF token, nothing
+per user), so the rendered response can be shared. It is stored in the shared cache under
+(data version, host, path with query); a hit costs the version (memoised per process for a second) and
+one cache read, and answers conditional GETs from the version alone. Any write moves the version
+(forecasts.services.dataversion), so nothing is ever served stale past a change; old entries simply
+age out.
+
+What is stored: 200 answers to anonymous GET/HEAD requests whose view declared them public
+(Cache-Control: public, set by forecasts.site.views.public_page and the API's read views), with no
+Set-Cookie. Requests carrying a session cookie or an
+Authorization header bypass the cache both ways: editors always see what the database holds.
+
+The response also tells a CDN or nginx how long it may keep the page (max-age, stale-while-revalidate);
+docs/DEPLOYMENT.md says how to put one in front.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date, parse_etags
+
+from forecasts.services import dataversion
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = (
+    24 * 3600
+)  # entries of old versions age out; Redis evicts earlier under maxmemory-policy allkeys-lru
+# Cookie and Authorization may be varied on: only requests with neither a session nor credentials get here.
+# Accept: the API negotiates JSON or CSV by it, so API keys include it (pages do not negotiate).
+_SAFE_VARY = {"accept-language", "origin", "accept-encoding", "cookie", "authorization", "accept"}
+# Every header the view and the middlewares below this one set is stored with the page (CSP, X-Frame-Options,
+# Content-Language, Vary …) except these, which belong to one response.
+_DROPPED_HEADERS = {"set-cookie", "date", "content-length", "x-page-cache", "etag", "last-modified"}
+
+
+def _vary(response) -> set[str]:
+    return {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
+
+
+def _bypass(request) -> bool:
+    return (
+        request.method not in ("GET", "HEAD")
+        or "HTTP_AUTHORIZATION" in request.META
+        or settings.SESSION_COOKIE_NAME in request.COOKIES
+        or request.path.startswith(("/" + settings.HINDSIGHT_ADMIN_PATH, "/static/"))
+    )
+
+
+def _key(version: int, request) -> str:
+    accept = request.META.get("HTTP_ACCEPT", "") if request.path.startswith("/api/") else ""
+    where = f"{request.get_host()}{request.get_full_path()}\n{accept}".encode()
+    return f"page:{version}:{hashlib.blake2b(where, digest_size=16).hexdigest()}"
+
+
+def _storable(response) -> bool:
+    return (
+        response.status_code == 200
+        and not getattr(response, "streaming", False)
+        and "public" in response.get("Cache-Control", "")
+        and not response.cookies
+        and _vary(response) <= _SAFE_VARY
+    )
+
+
+def _validators(version: int) -> tuple[str, str]:
+    return f'"v{version:x}"', http_date(version / 1_000_000)
+
+
+class PageCacheMiddleware:
+    """Serve and store whole public responses under the data version (see the module docstring)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.enabled = settings.HINDSIGHT_PAGE_CACHE
+
+    def __call__(self, request):
+        if not self.enabled or _bypass(request):
+            return self.get_response(request)
+        version = dataversion.current()
+        if version is None:  # the cache is down: render per request
+            return self.get_response(request)
+        etag, last_modified = _validators(version)
+        key = _key(version, request)
+        entry = cache.get(key)
+        if entry is not None:
+            status, headers, content = entry
+            if etag in parse_etags(request.META.get("HTTP_IF_NONE_MATCH", "")):
+                response = HttpResponseNotModified()
+                response["ETag"] = etag
+                return response
+            response = HttpResponse(content, status=status)
+            for name, value in headers:
+                response[name] = value
+            response["ETag"], response["Last-Modified"] = etag, last_modified
+            response["X-Page-Cache"] = "hit"
+            return response
+
+        response = self.get_response(request)
+        if _storable(response):
+            # The page was rendered from data at least as new as `version` (the version is bumped only
+            # after a write commits), so storing it under that version never keeps a stale page.
+            response["ETag"], response["Last-Modified"] = etag, last_modified
+            headers = [(h, v) for h, v in response.items() if h.lower() not in _DROPPED_HEADERS]
+            cache.set(key, (response.status_code, headers, response.content), TIMEOUT)
+            response["X-Page-Cache"] = "miss"
+            patch_vary_headers(response, ())
+        return response
