@@ -124,7 +124,8 @@ def test_forecast_page_explains_the_claim_and_history(client, demo, django_asser
         response = client.get(f"/forecasts/{f.pk}/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Hang Seng Index closes at or above 23,200 on any trading day from 17 Feb 2025 to 14 Feb 2026" in html
+    claim = "Hang Seng Index closes at or above 23,200 on any trading day from 17 Feb 2025 to 14 Feb 2026"
+    assert claim in html
     assert "no deadline was stated, so the 12-month default applies" in html
     assert "21 Feb 2025" in html and "23477.92" in html and "22620.33" in html
     assert "Recorded" in html and "Scored" in html
