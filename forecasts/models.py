@@ -433,6 +433,8 @@ class ScoringCheckpoint(models.Model):
     instrument is then rescored in full. Deleting a row only makes its next rescore a full one.
     """
 
+    shown_on_pages = False  # readers see nothing of it: its writes leave cached public pages valid
+
     instrument = models.OneToOneField(
         Instrument, on_delete=models.CASCADE, primary_key=True, related_name="scoring_checkpoint"
     )

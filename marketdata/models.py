@@ -153,6 +153,8 @@ class HeldBar(models.Model):
     read by the scorer.
     """
 
+    shown_on_pages = False  # readers see nothing of it: its writes leave cached public pages valid
+
     instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="held_bars")
     session = models.DateField(help_text="Exchange-local session date the bar claims.")
     open = models.FloatField(null=True, blank=True)
@@ -222,6 +224,8 @@ class FetchLog(models.Model):
     """One attempt to fetch bars from one provider, so the admin shows what each
     vendor did, how long it took, and when a fallback filled in."""
 
+    shown_on_pages = False  # readers see nothing of it: its writes leave cached public pages valid
+
     instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="fetch_logs")
     provider = models.CharField(max_length=32)
     started_at = models.DateTimeField()
@@ -250,6 +254,8 @@ class FetchLog(models.Model):
 
 class TaskLock(models.Model):
     """A lock row for when there is no Redis: the unique key is the lock."""
+
+    shown_on_pages = False  # readers see nothing of it: its writes leave cached public pages valid
 
     key = models.CharField(max_length=200, unique=True)
     token = models.CharField(max_length=64)

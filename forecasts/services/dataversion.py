@@ -82,10 +82,8 @@ def bump(using: str | None = None) -> None:
 
 
 def on_model_change(sender, **kwargs) -> None:
-    """post_save / post_delete receiver for the models pages show."""
-    if sender._meta.app_label in ("forecasts", "marketdata") and sender.__name__ not in IGNORED_MODELS:
+    """post_save / post_delete receiver for the models pages show. Bookkeeping models no page shows
+    (locks, fetch logs, scoring checkpoints, held bars) say so with ``shown_on_pages = False``: their
+    writes, some of them on every scheduled run, must not empty the page cache."""
+    if sender._meta.app_label in ("forecasts", "marketdata") and getattr(sender, "shown_on_pages", True):
         bump(kwargs.get("using"))
-
-
-#: Bookkeeping models no page shows: their writes (locks, fetch logs) must not empty the page cache.
-IGNORED_MODELS = {"TaskLock", "FetchLog"}

@@ -140,3 +140,20 @@ def test_the_scorers_bulk_writes_move_the_version(client, hsi_with_prices, seed_
     version = dataversion.current()
     assert forecasts_score(hsi_with_prices).changed == 0
     assert dataversion.current() == version
+
+
+def test_a_nightly_rescore_that_changes_nothing_keeps_every_cached_page(
+    client, hsi_with_prices, seed_forecast
+):
+    """The incremental rescore writes its checkpoint on every run; bookkeeping like that must not move the
+    data version, or each scheduled run would empty the page cache though no reader sees a difference."""
+    from forecasts.services.scoring import forecasts_rescore_incremental
+
+    forecasts_rescore_incremental(hsi_with_prices)  # the first run sets the checkpoint
+    page = "/strategists/alvin-ngan/"
+    client.get(page)
+    version = dataversion.current()
+    summary = forecasts_rescore_incremental(hsi_with_prices)
+    assert summary.changed == 0
+    assert dataversion.current() == version
+    assert client.get(page)["X-Page-Cache"] == "hit"
