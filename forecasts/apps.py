@@ -6,7 +6,7 @@ class ForecastsConfig(AppConfig):
     name = "forecasts"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_init, post_save
+        from django.db.models.signals import post_delete, post_save
 
         from forecasts import receivers, tasks  # noqa: F401  (registers the tasks queueing sends by name)
         from forecasts.editorial.roles import ensure_roles
@@ -24,7 +24,6 @@ class ForecastsConfig(AppConfig):
         from forecasts.models import Forecast
         from forecasts.services import aggregates
 
-        post_init.connect(aggregates.remember_subjects, sender=Forecast, dispatch_uid="forecasts.agg.init")
         post_save.connect(aggregates.on_forecast_saved, sender=Forecast, dispatch_uid="forecasts.agg.save")
         post_delete.connect(aggregates.on_forecast_saved, sender=Forecast, dispatch_uid="forecasts.agg.rm")
         post_delete.connect(dataversion.on_model_change, dispatch_uid="forecasts.dataversion.delete")

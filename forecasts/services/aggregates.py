@@ -30,17 +30,20 @@ def subjects_of(forecasts: Iterable) -> dict[str, set[int]]:
     found: dict[str, set[int]] = {scope: set() for scope in _FIELD}
     for f in forecasts:
         for scope, field in _FIELD.items():
-            value = f[field] if isinstance(f, dict) else getattr(f, field)
+            value = f.get(field) if isinstance(f, dict) else getattr(f, field)
             if value is not None:
                 found[scope].add(value)
-            original = getattr(f, "_aggregate_subjects", None)  # before a correction moved it
-            if original and original.get(field) is not None:
-                found[scope].add(original[field])
     return found
 
 
+def subjects_now(forecast: Forecast) -> dict[str, int | None]:
+    """Where a forecast stands (its strategist, firm, instrument), to refresh after a change may move it:
+    `forecasts_changed([forecast, before])`."""
+    return {field: getattr(forecast, field) for field in _FIELD.values()}
+
+
 def forecasts_changed(forecasts: Iterable) -> None:
-    """Refresh the aggregates of every subject the forecasts belong (or belonged) to."""
+    """Refresh the aggregates of every subject the forecasts (models, or `subjects_now` dicts) belong to."""
     for scope, ids in subjects_of(forecasts).items():
         if ids:
             refresh(scope, ids)
@@ -108,12 +111,7 @@ def check() -> list[str]:
     return problems
 
 
-def remember_subjects(sender, instance, **kwargs) -> None:
-    """post_init: where a forecast stood when loaded, so a correction that moves it refreshes both."""
-    instance._aggregate_subjects = {field: instance.__dict__.get(field) for field in _FIELD.values()}
-
-
 def on_forecast_saved(sender, instance, **kwargs) -> None:
-    """post_save / post_delete of a Forecast."""
+    """post_save / post_delete of a Forecast: the subjects it belongs to now. A change that moves it to
+    another subject (a correction of its instrument) also refreshes where it was, itself."""
     forecasts_changed([instance])
-    remember_subjects(sender, instance)

@@ -123,6 +123,7 @@ def forecast_correct(forecast: Forecast, *, changes: dict, reason: str, actor) -
     }
     if not diff:
         return forecast
+    before = aggregates.subjects_now(forecast)  # a corrected instrument leaves the old one's figures
     for f, v in changes.items():
         setattr(forecast, f, v)
     if forecast.deadline_source == DeadlineSource.NONE:
@@ -133,6 +134,7 @@ def forecast_correct(forecast: Forecast, *, changes: dict, reason: str, actor) -
     forecast.void_reason = ""
     forecast.scored_at = None  # the claim changed: the incremental rescore must score it afresh
     forecast.save()
+    aggregates.forecasts_changed([before])
     ForecastEvent.objects.create(
         forecast=forecast,
         action=ForecastEvent.Action.CORRECTED,

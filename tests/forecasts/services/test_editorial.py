@@ -194,5 +194,9 @@ def test_the_precomputed_aggregates_follow_every_editorial_action(
     assert aggregates.check() == []
     forecast_correct(draft, changes={"target": 26500.0}, reason="misquoted", actor=reviewer)
     assert aggregates.check() == []
+    # A correction of the instrument moves the call out of HSI's figures and into the other's.
+    other = InstrumentFactory()
+    forecast_correct(draft, changes={"instrument": other}, reason="wrong market", actor=reviewer)
+    assert aggregates.check() == []
     forecast_void(Forecast.all_objects.get(pk=seed_forecast.pk), reason="withdrawn", actor=reviewer)
     assert aggregates.check() == []
