@@ -215,6 +215,15 @@ def leaderboard(
     return rank_rows(summaries, subjects, min_resolved=min_resolved)
 
 
+def filtered_leaderboard(
+    f: ForecastFilters, *, by: str = "strategist", min_resolved: int | None = None
+) -> list[LeaderboardRow]:
+    """The board over what the filters select (pages and API alike): with no filter, from the precomputed
+    aggregates; otherwise aggregated over the filtered forecasts."""
+    forecasts = None if f == ForecastFilters() else filter_forecasts(Forecast.objects.all(), f)
+    return leaderboard(forecasts, by=by, min_resolved=min_resolved)
+
+
 def rank_rows(summaries: dict, subjects: dict, *, min_resolved: int) -> list[LeaderboardRow]:
     """Order summaries into leaderboard rows (shared by the live and the point-in-time boards)."""
 

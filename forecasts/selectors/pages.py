@@ -14,7 +14,7 @@ from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from forecasts.models import Firm, Forecast, ForecastEvent, Source, Status, Strategist, SubjectAggregate
-from forecasts.selectors.leaderboards import ForecastFilters, filter_forecasts, leaderboard
+from forecasts.selectors.leaderboards import ForecastFilters, filtered_leaderboard
 from marketdata.models import Instrument, PriceBar
 from marketdata.names import to_traditional
 
@@ -211,16 +211,14 @@ def board(f: ForecastFilters, *, by: str = "strategist", version: datetime | Non
     changes when a forecast does, so it is cached under the data's last change (`version`,
     the same stamp as Last-Modified): any change makes a new key, and old ones expire.
     """
-    # The whole board from the precomputed aggregates; a filtered one aggregated over its forecasts.
-    forecasts = None if f == ForecastFilters() else filter_forecasts(Forecast.objects.all(), f)
     if version is None:
-        return leaderboard(forecasts, by=by)
+        return filtered_leaderboard(f, by=by)
     key = (
         "board:"
         + hashlib.sha256(repr((by, sorted(f.__dict__.items()), version.isoformat())).encode()).hexdigest()
     )
     rows = cache.get(key)
     if rows is None:
-        rows = leaderboard(forecasts, by=by)
+        rows = filtered_leaderboard(f, by=by)
         cache.set(key, rows, BOARD_CACHE_SECONDS)
     return rows

@@ -31,7 +31,13 @@ from forecasts.api.conventions import (
 from forecasts.api.examples import TRACK_RECORD_EXAMPLE
 from forecasts.api.views.common import RANKING, published_forecasts
 from forecasts.models import Firm, Forecast, Strategist
-from forecasts.selectors import ForecastFilters, filter_forecasts, leaderboard, pointintime, summarize
+from forecasts.selectors import (
+    ForecastFilters,
+    filter_forecasts,
+    filtered_leaderboard,
+    pointintime,
+    summarize,
+)
 
 # --- track records and the leaderboard --------------------------------------------------------------
 
@@ -150,9 +156,7 @@ class LeaderboardView(ApiView, GenericAPIView):
         min_resolved = settings.HINDSIGHT_LEADERBOARD_MIN_RESOLVED
         if as_of is None:
             forecasts = filter_forecasts(Forecast.objects.all(), wanted)
-            # Unfiltered: from the precomputed aggregates (None), else aggregated live over the filter.
-            whole = wanted == ForecastFilters()
-            rows = leaderboard(None if whole else forecasts, by=by, min_resolved=min_resolved)
+            rows = filtered_leaderboard(wanted, by=by, min_resolved=min_resolved)
             self.last_modified = forecasts.order_by().aggregate(at=Max("updated_at"))["at"]
         else:
             forecasts = filter_forecasts(Forecast.objects.all(), replace(wanted, status=""))

@@ -398,7 +398,7 @@ def test_unexpected_errors_are_500_in_the_format(client, db, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(views, "leaderboard", boom)
+    monkeypatch.setattr(views, "filtered_leaderboard", boom)
     error = error_of(client.get("/api/leaderboard/"), 500)
     assert error["code"] == "server_error" and "bug" not in error["message"]
 
