@@ -67,6 +67,11 @@ def in_processes(jobs: list[dict], fn=None) -> list[dict]:
         return pool.map(_child, [(fn, {"benchmarks": BENCHMARKS, **job}) for job in jobs])
 
 
+def halves(dsn: str, ids: list[int], as_of) -> list[dict]:
+    """Two jobs, the instruments split between them (alternately, so both get a share of each market)."""
+    return [{"dsn": dsn, "ids": ids[k::2], "as_of": as_of} for k in (0, 1)]
+
+
 def reset_scores(dsn: str, where: str = "TRUE") -> None:
     import psycopg
 
@@ -149,9 +154,7 @@ def section_scaleout(dsn: str, ids: list[int], as_of, one_process_s: float) -> N
     print("\n== scale out: the full rescore in 2 processes (instruments split in two) ==", flush=True)
     reset_scores(dsn)
     t = time.perf_counter()
-    parts = in_processes(
-        [{"dsn": dsn, "ids": ids[0::2], "as_of": as_of}, {"dsn": dsn, "ids": ids[1::2], "as_of": as_of}]
-    )
+    parts = in_processes(halves(dsn, ids, as_of))
     two = time.perf_counter() - t
     log(f"2 processes: {parts}")
     record("scaleout_1_process_s", one_process_s, "s")
@@ -220,7 +223,7 @@ def section_incremental(dsn: str, scale: Scale, ids: list[int]) -> None:
     record("incremental_1_process_s", one["total_s"], "s")
     t = time.perf_counter()
     parts = in_processes(
-        [{"dsn": dsn, "ids": ids[0::2], "as_of": as_of}, {"dsn": dsn, "ids": ids[1::2], "as_of": as_of}],
+        halves(dsn, ids, as_of),
         pipeline.rescore_incremental,
     )
     two = time.perf_counter() - t
@@ -251,7 +254,7 @@ def section_incremental(dsn: str, scale: Scale, ids: list[int]) -> None:
 
     # a second night with nothing new: nothing to write
     again = in_processes(
-        [{"dsn": dsn, "ids": ids[0::2], "as_of": as_of}, {"dsn": dsn, "ids": ids[1::2], "as_of": as_of}],
+        halves(dsn, ids, as_of),
         pipeline.rescore_incremental,
     )
     written = sum(p["updated"] for p in again)
@@ -268,9 +271,7 @@ def section_incremental(dsn: str, scale: Scale, ids: list[int]) -> None:
             f"bench_sessions WHERE n = {scale.sessions})"
         ).fetchone()
     t = time.perf_counter()
-    steady = in_processes(
-        [{"dsn": dsn, "ids": ids[0::2], "as_of": as_of}, {"dsn": dsn, "ids": ids[1::2], "as_of": as_of}]
-    )
+    steady = in_processes(halves(dsn, ids, as_of))
     steady_s = time.perf_counter() - t
     log(f"steady-state full rescore: {steady}")
     written = sum(p["updated"] for p in steady)

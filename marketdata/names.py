@@ -34,35 +34,26 @@ ASSET_CLASS_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
-@lru_cache(maxsize=1)
-def _hk2s() -> Callable[[str], str] | None:
+@lru_cache(maxsize=2)
+def _opencc(profile: str) -> Callable[[str], str] | None:
     try:
         import opencc
-    except ImportError:  # pragma: no cover - opencc is a dependency; without it Traditional is shown
+    except ImportError:  # pragma: no cover - opencc is a dependency; without it the text is shown as stored
         return None
-    return opencc.OpenCC("hk2s").convert
+    return opencc.OpenCC(profile).convert
 
 
 @lru_cache(maxsize=2048)
 def to_simplified(text: str) -> str:
     """Traditional (Hong Kong) Chinese in Simplified characters: 恒生指數 -> 恒生指数."""
-    convert = _hk2s()
+    convert = _opencc("hk2s")
     return convert(text) if convert and text else text
-
-
-@lru_cache(maxsize=1)
-def _s2hk() -> Callable[[str], str] | None:
-    try:
-        import opencc
-    except ImportError:  # pragma: no cover
-        return None
-    return opencc.OpenCC("s2hk").convert
 
 
 @lru_cache(maxsize=2048)
 def to_traditional(text: str) -> str:
     """Simplified Chinese in Hong Kong Traditional characters: 恒生指数 -> 恒生指數 (others unchanged)."""
-    convert = _s2hk()
+    convert = _opencc("s2hk")
     return convert(text) if convert and text else text
 
 

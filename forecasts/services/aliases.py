@@ -2,8 +2,9 @@
 
 Site search, the API's instrument parameters and imports look instruments up by symbol or alias
 (forecasts.services.people.instrument_by_name), so "恒指", "恒生指数" and "Hang Seng" all mean HSI.
-Migration 0007 seeded these for the instruments that existed then; an instrument created later from the
-catalog gets them when it is first saved (seed_on_create, connected in ForecastsConfig.ready).
+Migration 0008 seeded a frozen copy of these for the instruments that existed then (a migration must not
+change when this table does); an instrument created later from the catalog gets them when it is first
+saved (seed_on_create, connected in ForecastsConfig.ready).
 """
 
 from __future__ import annotations

@@ -56,8 +56,9 @@ def current() -> int | None:
     return int(version)
 
 
-def changed_at(version: int | None = None) -> datetime | None:
-    version = current() if version is None else version
+def changed_at() -> datetime | None:
+    """When the data last changed (the version as a time), or None if the cache is down."""
+    version = current()
     return None if version is None else datetime.fromtimestamp(version / 1_000_000, tz=UTC)
 
 

@@ -24,7 +24,6 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotModified
-from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags
 
 from forecasts.services import dataversion
@@ -112,5 +111,4 @@ class PageCacheMiddleware:
             headers = [(h, v) for h, v in response.items() if h.lower() not in _DROPPED_HEADERS]
             cache.set(key, (response.status_code, headers, response.content), TIMEOUT)
             response["X-Page-Cache"] = "miss"
-            patch_vary_headers(response, ())
         return response

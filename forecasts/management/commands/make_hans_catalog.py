@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import opencc
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+from marketdata.names import to_simplified
 
 # Reviewed: where a mainland reader says it differently from the converted Hong Kong word. Applied in this
 # order after OpenCC, on msgstrs only; keep each one a word a mainland financial page really uses.
@@ -59,10 +60,9 @@ _CONTINUATION = re.compile(r'^"(.*)"$')
 def convert_catalog(text: str) -> str:
     """The catalog with every msgstr simplified. A msgstr wrapped over several lines is joined first (on one
     line), so that a word the wrapping split is still converted and reviewed whole."""
-    converter = opencc.OpenCC("hk2s")
 
     def simplify(value: str) -> str:
-        out = converter.convert(value)
+        out = to_simplified(value)
         for old, new in REVIEWED.items():
             out = out.replace(old, new)
         return out
