@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from forecasts.services import aggregates
 from forecasts.services.recording import ForecastInput, RecordingRefused, SourceInput, record_source
 
 COLUMNS = (
@@ -107,21 +108,22 @@ def import_forecasts(data: bytes | str, *, actor=None, dry_run: bool = False) ->
     result = ImportResult(rows=len(rows), dry_run=dry_run)
     errors: list[str] = []
     with transaction.atomic():
-        for number, row in enumerate(rows, start=2):  # row 1 is the header
-            missing = [c for c in REQUIRED if not row.get(c)]
-            if missing:
-                errors.extend(f"row {number}, column {c}: required" for c in missing)
-                continue
-            try:
-                recorded = record_source(_source(row), [_forecast(row)], actor=actor)
-            except RecordingRefused as exc:
-                errors.extend(_row_errors(number, exc))
-                continue
-            result.sources_created += int(recorded.source_created)
-            result.forecast_ids += [item.forecast.pk for item in recorded.items]
-            result.created += len(recorded.created)
-            result.existing += len(recorded.existing)
-            result.flagged += len(recorded.flagged)
+        with aggregates.batched():  # one refresh of the boards' figures per import
+            for number, row in enumerate(rows, start=2):  # row 1 is the header
+                missing = [c for c in REQUIRED if not row.get(c)]
+                if missing:
+                    errors.extend(f"row {number}, column {c}: required" for c in missing)
+                    continue
+                try:
+                    recorded = record_source(_source(row), [_forecast(row)], actor=actor)
+                except RecordingRefused as exc:
+                    errors.extend(_row_errors(number, exc))
+                    continue
+                result.sources_created += int(recorded.source_created)
+                result.forecast_ids += [item.forecast.pk for item in recorded.items]
+                result.created += len(recorded.created)
+                result.existing += len(recorded.existing)
+                result.flagged += len(recorded.flagged)
         if errors or dry_run:
             transaction.set_rollback(True)
     if errors:

@@ -13,7 +13,9 @@ nightly safety net); `check()` compares it with a live computation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -42,9 +44,41 @@ def subjects_now(forecast: Forecast) -> dict[str, int | None]:
     return {field: getattr(forecast, field) for field in _FIELD.values()}
 
 
+# Inside `batched()`: the subjects touched so far, refreshed once when the batch ends.
+_batch: ContextVar[dict[str, set[int]] | None] = ContextVar("aggregates_batch", default=None)
+
+
 def forecasts_changed(forecasts: Iterable) -> None:
-    """Refresh the aggregates of every subject the forecasts (models, or `subjects_now` dicts) belong to."""
-    for scope, ids in subjects_of(forecasts).items():
+    """Refresh the aggregates of every subject the forecasts (models, or `subjects_now` dicts) belong to:
+    at once, or at the end of the enclosing `batched()` block."""
+    found = subjects_of(forecasts)
+    batch = _batch.get()
+    if batch is not None:
+        for scope, ids in found.items():
+            batch[scope] |= ids
+        return
+    for scope, ids in found.items():
+        if ids:
+            refresh(scope, ids)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Collect the refreshes of a multi-forecast write (a source with its forecasts, a CSV import) and run
+    them once per scope at the end, still inside the caller's transaction. Nested blocks join the outer
+    one; an exception skips the refresh (the transaction it belongs to rolls back)."""
+    if _batch.get() is not None:
+        yield
+        return
+    token = _batch.set({scope: set() for scope in _FIELD})
+    try:
+        yield
+        collected = _batch.get() or {}
+    finally:
+        _batch.reset(token)
+    if transaction.get_connection().needs_rollback:  # the write is being undone: nothing to refresh
+        return
+    for scope, ids in collected.items():
         if ids:
             refresh(scope, ids)
 

@@ -56,7 +56,7 @@ from forecasts.models import (
     Status,
     Strategist,
 )
-from forecasts.services import queueing
+from forecasts.services import aggregates, queueing
 from marketdata.catalog import KNOWN_INSTRUMENTS
 from marketdata.models import Instrument, PriceBar
 from marketdata.services import get_or_create_instrument
@@ -401,7 +401,7 @@ def record_source(
     source_errors, item_errors = FieldErrors(), {i: FieldErrors() for i in range(len(forecasts))}
     if not forecasts:
         source_errors.add("forecasts", "Give at least one forecast.")
-    with transaction.atomic():
+    with transaction.atomic(), aggregates.batched():  # the boards' figures refreshed once, not per row
         if isinstance(source, Source):
             source_row, published, clean_source = source, None, None
         else:

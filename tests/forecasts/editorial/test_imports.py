@@ -177,3 +177,17 @@ def test_load_demo_scores_the_seed_forecast_as_a_hit():
     ngan = Forecast.objects.get(strategist__slug="alvin-ngan")
     assert (ngan.status, str(ngan.resolved_on), ngan.resolution_price) == ("hit", "2025-02-21", 23477.92)
     assert f"demo forecasts: 0 created, {rows} already there" in run("load_demo", "--no-admin")
+
+
+def test_an_import_refreshes_the_board_figures_once_per_scope_and_they_agree(monkeypatch):
+    """The demo file (85 forecasts) through the importer: the precomputed aggregates are refreshed at the
+    end of the import, once per scope, not once per saved forecast, and equal a live computation."""
+    from forecasts.services import aggregates
+
+    calls: list[str] = []
+    real = aggregates.refresh
+    monkeypatch.setattr(aggregates, "refresh", lambda scope, ids: (calls.append(scope), real(scope, ids)))
+    run("import_forecasts", str(DEMO))
+    assert Forecast.objects.count() == demo_rows()
+    assert sorted(calls) == ["firm", "instrument", "strategist"]
+    assert aggregates.check() == []
