@@ -63,7 +63,9 @@ def changed_at() -> datetime | None:
 
 
 def bump_now() -> None:
-    """Move the version forward (strictly: never to a value a page may already be cached under)."""
+    """Move the version to now, or one past the current value if the clock says otherwise. Not atomic:
+    two processes bumping at once both write a new value, whichever lands last wins, and both values are
+    new, which is all the page cache needs (a version is never reused unless clocks step back)."""
     global _memo
     previous = cache.get(KEY) or 0
     cache.set(KEY, max(_now_us(), int(previous) + 1), timeout=None)
