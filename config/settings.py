@@ -168,6 +168,11 @@ CACHES = {
 # forecasts.services.dataversion); the version is re-read from the cache at most once per this many seconds.
 HINDSIGHT_PAGE_CACHE = env.bool("HINDSIGHT_PAGE_CACHE", default=True)
 HINDSIGHT_DATA_VERSION_MEMO = env.float("HINDSIGHT_DATA_VERSION_MEMO", default=1.0)
+# A page rendered less than FRESH seconds ago is served to anonymous readers even if the data moved since
+# (writes many times a second then cost one render per page per FRESH seconds, not one per write); while a
+# changed page is re-rendered, other readers get the previous rendering if it is under STALE seconds old.
+HINDSIGHT_PAGE_FRESH_SECONDS = env.float("HINDSIGHT_PAGE_FRESH_SECONDS", default=2.0)
+HINDSIGHT_PAGE_STALE_SECONDS = env.float("HINDSIGHT_PAGE_STALE_SECONDS", default=30.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

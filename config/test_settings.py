@@ -21,3 +21,5 @@ SECURE_SSL_REDIRECT = False  # the test client speaks plain HTTP
 # whole-page cache is off except in tests/forecasts/site/test_pagecache.py, which turns it on and commits.
 HINDSIGHT_PAGE_CACHE = False
 HINDSIGHT_DATA_VERSION_MEMO = 0.0
+# A write shows on the very next read (tests/forecasts/site/test_pagecache.py).
+HINDSIGHT_PAGE_FRESH_SECONDS = 0.0

@@ -27,6 +27,7 @@ import bisect
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -144,11 +145,17 @@ def _consensus(calls: list[Call]) -> tuple[float | None, float | None]:
     return weighted, statistics.median(c.level for c in levelled)
 
 
-def _records(decided: list[Forecast], before: date | None = None) -> dict[int, Record]:
+class Decided(NamedTuple):
+    """One of an author's decided calls, as the records need it."""
+
+    strategist_id: int
+    resolved_on: date
+    skill: float
+
+
+def _records(decided: list[Decided]) -> dict[int, Record]:
     out: dict[int, Record] = {}
     for f in decided:
-        if before is not None and f.resolved_on > before:
-            continue
         record = out.setdefault(f.strategist_id, Record())
         record.resolved += 1
         record.skill_total += f.skill
@@ -180,13 +187,15 @@ def instrument_outlook(
         )
     on_it = [f for f in forecasts if f.instrument_id == instrument.pk]
     authors = {f.strategist_id for f in on_it}
-    decided = list(
-        Forecast.objects.filter(
+    # Plain rows, not model instances: an instrument's authors can have tens of thousands of decided calls.
+    decided = [
+        Decided(*row)
+        for row in Forecast.objects.filter(
             strategist_id__in=authors, status__in=[Status.HIT, Status.MISS], skill__isnull=False
         )
         .exclude(resolved_on__isnull=True)
-        .only("strategist_id", "resolved_on", "skill")
-    )
+        .values_list("strategist_id", "resolved_on", "skill")
+    ]
     now_records = _records(decided)
     open_calls = [
         Call(f, implied_level(f), now_records.get(f.strategist_id, Record()))
@@ -205,16 +214,26 @@ def instrument_outlook(
     return outlook
 
 
-def _history(instrument, on_it: list[Forecast], decided: list[Forecast], closes) -> list[Point]:
+def _history(instrument, on_it: list[Forecast], decided: list[Decided], closes) -> list[Point]:
     """The consensus at each month-end of the price history, with the authors' records then."""
     tz = ZoneInfo(instrument.timezone_name)
     first, last = closes[0][0], closes[-1][0]
     sessions = [d for d, _ in closes]
     by_day = dict(closes)
     points = []
+    # The authors' records as of each month-end, built up in one pass over their decided calls in the
+    # order they were decided (not recounted from all of them every month: that was most of a cold render).
+    decided = sorted(decided, key=lambda f: f.resolved_on)
+    records: dict[int, Record] = {}
+    taken = 0
     for month_end in _month_ends(first, last):
         cut = datetime.combine(month_end + timedelta(days=1), time(0), tzinfo=tz)
-        records = _records(decided, before=month_end)
+        while taken < len(decided) and decided[taken].resolved_on <= month_end:
+            f = decided[taken]
+            record = records.setdefault(f.strategist_id, Record())
+            record.resolved += 1
+            record.skill_total += f.skill
+            taken += 1
         calls = [
             Call(f, implied_level(f), records.get(f.strategist_id, Record()))
             for f in on_it

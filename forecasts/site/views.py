@@ -39,6 +39,7 @@ from marketdata.names import instrument_name, market_name
 PAGE_MAX_AGE = 60  # a CDN or browser may serve a page this long after a change without asking
 PAGE_STALE = 600  # ... and this long more while it revalidates in the background
 BOARD_PAGE_SIZE = 100
+INSTRUMENT_PAGE_SIZE = 100  # forecasts per page of an instrument's table
 
 
 def _last_modified(request, *args, **kwargs):
@@ -306,12 +307,15 @@ def instrument_page(request, symbol: str):
     on_it = [f for f in forecasts if f.instrument_id == instrument.pk]
     # What strategists expect now: the open calls, their track-record-weighted consensus, its record.
     outlook = instrument_outlook(instrument, forecasts=forecasts, closes=series)
+    # The table lists them newest first, a page at a time (a popular index can carry thousands).
+    page = Paginator(forecasts[::-1], INSTRUMENT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "forecasts/instrument.html",
         {
             "instrument": instrument,
-            "forecasts": list(reversed(forecasts)),
+            "forecasts": page.object_list,
+            "page": page,
             "pending": [f for f in forecasts if f.status == "pending"],
             "summary": stored_summary("instrument", instrument.pk),
             "chart": instrument_chart(series, on_it, pages.MAX_CHART_POINTS, outlook=outlook),

@@ -157,3 +157,51 @@ def test_a_nightly_rescore_that_changes_nothing_keeps_every_cached_page(
     assert summary.changed == 0
     assert dataversion.current() == version
     assert client.get(page)["X-Page-Cache"] == "hit"
+
+
+def _retitle(title: str) -> None:
+    strategist = Strategist.objects.get(slug="alvin-ngan")
+    strategist.title = title
+    strategist.save()
+
+
+def test_writes_in_quick_succession_cost_one_render_per_page_per_window(
+    client, hsi_with_prices, seed_forecast, settings
+):
+    """Coalescing: a page rendered less than HINDSIGHT_PAGE_FRESH_SECONDS ago is served as it is, with its
+    own version as ETag, even though the data moved; once the window has passed the change shows."""
+    page = "/strategists/alvin-ngan/"
+    settings.HINDSIGHT_PAGE_FRESH_SECONDS = 3600
+    first = client.get(page)
+    _retitle("Head of Research")
+    again = client.get(page)
+    assert again["X-Page-Cache"] == "hit" and "Head of Research" not in again.content.decode()
+    assert again["ETag"] == first["ETag"]  # not the new version's: a conditional GET must not be misled
+    settings.HINDSIGHT_PAGE_FRESH_SECONDS = 0
+    after = client.get(page)
+    assert after["X-Page-Cache"] == "miss" and "Head of Research" in after.content.decode()
+    assert after["ETag"] != first["ETag"]
+
+
+def test_while_one_request_renders_a_changed_page_the_others_get_the_previous_one(
+    client, hsi_with_prices, seed_forecast, settings
+):
+    from forecasts.site.pagecache import _key
+
+    page = "/strategists/alvin-ngan/"
+    lock = _key(client.get(page).wsgi_request) + ":rendering"
+    _retitle("Head of Research")
+    # Another worker is re-rendering this page (it holds the lock): this request does not render it again.
+    assert cache.add(lock, 1, timeout=60)
+    stale = client.get(page)
+    assert stale["X-Page-Cache"] == "stale" and "Head of Research" not in stale.content.decode()
+    # A previous rendering older than HINDSIGHT_PAGE_STALE_SECONDS is not handed out: render it here.
+    settings.HINDSIGHT_PAGE_STALE_SECONDS = 0
+    fresh = client.get(page)
+    assert fresh["X-Page-Cache"] == "miss" and "Head of Research" in fresh.content.decode()
+    settings.HINDSIGHT_PAGE_STALE_SECONDS = 30
+    cache.delete(lock)
+    _retitle("Chief Strategist")
+    # No one else rendering: this request takes the lock, renders, and gives the lock back.
+    assert "Chief Strategist" in client.get(page).content.decode()
+    assert cache.get(lock) is None

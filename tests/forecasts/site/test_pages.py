@@ -295,6 +295,27 @@ def test_instrument_page(client, seed):
     assert client.get("/instruments/NOPE/").status_code == 404
 
 
+def test_an_instrument_page_lists_its_forecasts_a_hundred_at_a_time(
+    client, seed, monkeypatch, django_assert_max_num_queries
+):
+    from forecasts.site import views
+
+    monkeypatch.setattr(views, "INSTRUMENT_PAGE_SIZE", 3)
+    on_hsi = list(Forecast.objects.filter(instrument__symbol="HSI").order_by("-made_at", "-pk"))
+    assert len(on_hsi) > 3
+    first = client.get("/instruments/HSI/")
+    listed = [f.pk for f in first.context["forecasts"]]
+    assert listed == [f.pk for f in on_hsi[:3]]  # newest first
+    assert 'rel="next"' in first.content.decode()
+    with django_assert_max_num_queries(QUERY_BOUNDS["instrument"]):
+        second = client.get("/instruments/HSI/?page=2")
+    assert [f.pk for f in second.context["forecasts"]] == [f.pk for f in on_hsi[3:6]]
+    # The chart and the open calls still cover every forecast, whatever the page.
+    assert second.context["chart"]["targets"] == first.context["chart"]["targets"]
+    last = second.context["page"].paginator.num_pages
+    assert client.get("/instruments/HSI/?page=999").context["page"].number == last
+
+
 def test_source_page_lists_its_forecasts(client, seed):
     html = client.get(f"/sources/{seed.source_id}/").content.decode()
     assert seed.source.url in html and "Alvin Ngan" in html
