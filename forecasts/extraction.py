@@ -281,6 +281,7 @@ DEFAULT_ALIASES: dict[str, str | None] = {
     "標普500": "GSPC",
     "标普500": "GSPC",
     "標普": "GSPC",
+    "標指": "GSPC",  # the Hong Kong press's short name for the S&P 500
     "Nasdaq Composite": "IXIC",
     "Nasdaq": "IXIC",
     "納指": "IXIC",
@@ -863,6 +864,7 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
             "year_abs",
         ),
         (rf"\b(?P<y>{_YR})-end\b", "year_abs"),
+        (rf"\b(?:by\s+)?late[- ](?P<y>{_YR})\b|\bfiscal\s+(?:year\s+)?(?P<y2>{_YR})\b", "year_abs"),
         (rf"\b(?:end[- ](?:of[- ])?)?(?P<m>{_MONTH_RE})\.?\s+(?P<y>{_YR})\b", "month_abs"),
         (rf"\bin\s+(?P<y>{_YR})\b|\bfor\s+(?P<y2>{_YR})\b", "year_abs"),
         (rf"(?P<y>{_YR})\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*[日號号]", "cn_date"),
@@ -884,7 +886,10 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
         (r"\b(?:later|late)\s+this\s+month\b", "this_month"),
         (r"\b(?:in|over|during)\s+the\s+(?:coming|next)\s+(?:few\s+|couple\s+of\s+)?quarters\b", "quarters"),
         (r"\b(?:in|over|during)\s+the\s+(?:coming|next)\s+(?:few\s+|couple\s+of\s+)?weeks\b", "weeks"),
-        (r"(?:未來|今後)?\s*(?P<n>\d+|[一二兩三四五六七八九])\s*(?:個)?(?:周|星期|週)(?:內)?", "cn_weeks"),
+        (
+            r"(?:未來|今後)?\s*(?P<n>\d+|[一二兩三四五六七八九])\s*(?:個)?(?:周|星期|週|禮拜|礼拜)(?:內)?",
+            "cn_weeks",
+        ),
         # relative, longest first
         (r"\b(?:in\s+)?the\s+(?P<h>first|second)\s+half\s+of\s+next\s+year\b", "half_next"),
         (
@@ -898,7 +903,8 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
             r"(?:the\s+|this\s+)?(?:\[)?(?:year|this\s+year)(?:\])?\b|\byear[- ]end\b|\byear'?s\s+end\b"
             r"|\bend[- ]of[- ](?:the[- ])?year\b"
             r"|\b(?:later|late)\s+this\s+year\b|\bthis\s+year\b|\bthe\s+rest\s+of\s+the\s+year\b"
-            r"|\bthe\s+later\s+part\s+of\s+the\s+year\b|\bthe\s+tail[- ]end\s+of\s+the\s+year\b",
+            r"|\bthe\s+later\s+part\s+of\s+the\s+year\b|\bthe\s+tail[- ]end\s+of\s+the\s+year\b"
+            r"|\b(?:end|ends|ending|finish|finishes|finishing|close\s+out)\s+(?:the|this)\s+year\b",
             "this_year",
         ),
         (r"\bnext\s+year\b", "next_year"),
@@ -927,7 +933,7 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
             "quarter",
         ),
         (
-            rf"\b(?:by|in|before|until|through|end[- ]|by\s+end[- ]|by\s+the\s+end\s+of)\s*"
+            rf"\b(?:by|in|before|until|through|end[- ]|by\s+end[- ]|(?:by\s+|at\s+)?the\s+end\s+of)\s*"
             rf"(?:early|mid|late)?[- ]?"
             rf"(?:(?:to\s+)?(?:early|mid|late)\s+)?(?P<m>{_MONTH_RE})\b",
             "month",
@@ -1201,7 +1207,8 @@ _AFTER_MANUAL = re.compile(
     r"\s*(?:點|点|points?)?\s*(?:附近)?\s*(?:作出整固|整固|橫行|横行|consolidat)", re.IGNORECASE
 )
 _AFTER_TARGET = re.compile(
-    r"\s*(?:(?:a\s+share|per\s+share)\s+)?(?:price\s+)?(?:target|objective)\b|\s*PT\b|\s*(?:點|点)?\s*(?:目標|目标)",
+    r"\s*(?:(?:a\s+share|per\s+share)\s+)?(?:price\s+)?(?:target|objective)\b|\s*PT\b"
+    r"|\s*(?:點|点|美元|港元|元)?\s*的?\s*(?:目標|目标)",
     re.IGNORECASE,
 )
 _BULL_BEAR = re.compile(
@@ -1470,7 +1477,9 @@ _PRONOUN = re.compile(
     r"\b(?:he|she|his|her|I|we|the\s+(?:strategist|analyst|analysts|economist)|the\s+firm's\s+[\w\s.]{0,40}?strategist)\b"
     r"|^\s*['\"]|他|她|其個人|其个人",
 )
-_FIRM_ANAPHORA = re.compile(r"\b(?:the|this)\s+(?:firm|bank|broker|house)\b|該行|该行|該公司|该公司")
+_FIRM_ANAPHORA = re.compile(
+    r"\b(?:the|this)\s+(?:firm|bank|broker|house|brokerage|lender)\b|該行|该行|該公司|该公司|該機構|该机构|該券商|该券商|該投行|该投行"
+)
 _EN_FIRM_SPEAKER = re.compile(
     rf"\b(?i:according)\s+to\s+(?P<f1>{_FIRM})|\b(?:prediction|forecast|call|note|report)\s+(?:from|by)\s+(?P<f2>{_FIRM})"
     rf"|(?P<f3>{_FIRM})\s+(?:also\s+)?(?i:expects?|predicts?|forecasts?|sees|said|says|projects|estimates|raise[sd]?|cuts?"
@@ -1487,14 +1496,18 @@ _CN_VERBS = (
     r"|續稱|续称|回應|回应|在報告|在报告|於報告|于报告|在研究|接受|日前|近日|早前|最新|今日|昨日|昨天|今天)"
 )
 _CN_PERSON = re.compile(rf"{_CN_TITLES}\s?(?P<name>[{_CJK}]{{2,3}}?)(?={_CN_VERBS})")
+# A foreign name transcribed, with the original in brackets: "分析師丹·艾夫斯(Dan Ives)" -> Dan Ives.
+_CN_FOREIGN_PERSON = re.compile(
+    rf"(?:{_CN_TITLES})?\s?[{_CJK}]{{1,5}}[·•‧][{_CJK}]{{1,6}}\s*[(（]\s*(?P<name>[A-Z][A-Za-z.'-]+(?:\s+[A-Z][A-Za-z.'-]+){{1,3}})\s*[)）]"
+)
 _CN_NOT_NAME = re.compile(
     r"[普平均們们都亦則则一也皆多紛纷等團团隊队及和與与對对表認认預预料指稱称相近今昨早最再續续又還还]|大多|大致"
 )
 _CN_BYLINE = re.compile(rf"《(?P<org>[^《》]{{0,40}}?){_CN_TITLES}\s*(?P<name>(?:[{_CJK}]\s*){{2,3}})》")
 _CN_KNOWN_FIRMS = (
-    r"摩根士丹利|大摩|小摩|摩根大通|摩通|高盛|花旗銀行|花旗|滙豐私人銀行|滙豐環球投資研究|滙豐|汇丰|渣打|瑞銀|瑞银|美銀|美银|中金|星展"
+    r"摩根士丹利|大摩|小摩|摩根大通|摩通|J\.?P\.?\s?摩根|高盛|花旗銀行|花旗|滙豐私人銀行|滙豐環球投資研究|滙豐|汇丰|渣打|瑞銀|瑞银|美銀|美银|中金|星展"
     r"|富瑞|麥格理|巴克萊|德銀|德意志銀行|法巴|法國巴黎銀行|瑞信|大和|野村|貝萊德|景順|施羅德|富達|安聯|輝立|致富|第一上海|時富"
-    r"|凱基|元大|群益|國信|中信證券|中信里昂|海通國際|海通|國泰君安|招商證券|華泰證券|華泰|廣發證券|申萬宏源|興業證券|東方證券"
+    r"|凱基|(?<![0-9美港日])元大(?![幅削升跌漲])|群益|國信|中信證券|中信里昂|海通國際|海通|國泰君安|招商證券|華泰證券|華泰|廣發證券|申萬宏源|興業證券|東方證券"
     r"|工銀國際|農銀國際|國投證券|信達國際|中州國際|勝利證券|艾德證券|盈透證券|老虎證券|長橋證券|西證國際|恒生銀行|恒生投資|東亞"
     r"|野村|東亞銀行|东亚银行|光大證券國際|光大证券国际|中泰國際|中泰国际|耀才證券|耀才证券|富途證券|富途证券|建銀國際|建银国际"
     r"|瑞穗|三菱日聯|三菱日联|三井住友|華贏東方證券|华赢东方证券|信誠證券投資服務|交銀國際|交银国际|中銀國際|中银国际|招銀國際|招银国际"
@@ -1612,6 +1625,13 @@ def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[i
         firm = firm_m.group(0) if firm_m else speakers.last_firm
         person = speakers.register(m.group("name"), firm)
         found.append((m.start(), person, m.end()))
+    for m in _CN_FOREIGN_PERSON.finditer(sent):
+        if any(start <= m.start() < end for start, _, end in found):
+            continue
+        before = sent[max(0, m.start() - 24) : m.start()]
+        firms = list(re.finditer(rf"{_CN_KNOWN_FIRMS}|{_CN_FIRM_GENERIC}", before))
+        person = speakers.register(m.group("name"), firms[-1].group(0) if firms else speakers.last_firm)
+        found.append((m.start(), person, m.end()))
     if not any(_CJK_RE.match(p.name) for _, p, _ in found):
         for m in _CN_FIRM_PERSON.finditer(sent):
             name = m.group("name")
@@ -1645,6 +1665,11 @@ _FIRM_DESK = re.compile(
     rf"|research|house\s+view|(?:year-end\s+|price\s+|\d+-month\s+)?(?:target|objective|forecast|prediction|estimate)s?"
     rf"|(?:bull|bear|base)\s+case|outlook|call)\b"
 )
+# "J.P.摩根策略師預計", "高盛的分析師團隊認為": the firm's desk, no person named.
+_CN_FIRM_DESK = re.compile(
+    rf"(?P<firm>{_CN_KNOWN_FIRMS})(?:的)?(?:首席)?(?:策略師|分析師|經濟學家|經濟師|研究團隊|分析師團隊|研究部|團隊)(?:們)?"
+    rf"(?:{_CN_VERBS})"
+)
 _LIST_ITEM = re.compile(
     rf"^\s*(?:[•·▪●◆■*-]\s*)?(?P<firm>{_KNOWN_FIRMS}|{_CN_KNOWN_FIRMS}|{_FIRM}|[A-Z][\w&.'-]+(?:\s+[A-Z][\w&.'-]+){{0,3}})"
     r"\s*(?:\([^)]{0,30}\)\s*)?[:：]\s*(?=[$\dUSH])"
@@ -1653,7 +1678,7 @@ _BULLET = re.compile(r"^\s*[•·▪●◆■*]\s*|^\s*-\s+")
 
 
 _EN_SUBJECT_FIRM = re.compile(
-    r"^\W*(?P<firm>[A-Z][\w&.-]*(?:\s+(?:&\s+)?[A-Z][\w&.-]*){0,2})\s+(?:also\s+|now\s+|still\s+)?"
+    r"^\W*(?P<firm>[A-Z][\w&.-]*(?:\s+(?:&\s+)?[A-Z][\w&.-]*){0,2})\s+(?:has\s+|have\s+|had\s+)?(?:also\s+|now\s+|still\s+)?"
     r"(?:maintains|maintained|expects|expected|sees|saw|predicts|predicted|forecasts|forecast|projects|projected"
     r"|estimates|estimated|raised|lifted|boosted|cut|lowered|trimmed|reiterated|kept|keeps|set|believes|has\s+(?:a|an)"
     r"|targets|is\s+targeting|now\s+sees|called\s+for|calls\s+for|upgraded|downgraded|initiated)\b"
@@ -1675,6 +1700,9 @@ _CN_NOT_FIRM = re.compile(
     r"|所以|因此|不過|不过|然而|至於|至于|雖然|虽然|如果|由於|由于|因為|因为|加上|另外|總括|总括|整體|整体|短期|長期"
     r"|长期|中期|後市|后市|大市|個股|个股|暫時|暂时|預料|预料"
 )
+
+
+_ANY_FIRM_RE = re.compile(rf"{_KNOWN_FIRMS}|{_CN_KNOWN_FIRMS}")
 
 
 def _subject_firm(sent: str) -> str | None:
@@ -1751,13 +1779,20 @@ def _speaker(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who | No
         if firm:
             speakers.last_firm = firm
             return _Who(None, firm, None, "firm only (its strategists / desk)", 0.8)
-    group = _group_name(sent)
-    if group:
-        return _Who(None, None, group, "group / consensus (no person)", 0.6)
+    cn_desk = _CN_FIRM_DESK.search(sent)
+    if cn_desk:
+        speakers.last_firm = cn_desk.group("firm")
+        return _Who(None, cn_desk.group("firm"), None, "firm only (its strategists / desk)", 0.8)
     firm_here = None
     for m in re.finditer(rf"{_KNOWN_FIRMS}|{_CN_KNOWN_FIRMS}", sent):
         firm_here = m.group(0)
         break
+    if _FIRM_ANAPHORA.search(sent) and speakers.last_firm and not firm_here:
+        # "the bank", "該機構": the firm named before, not a group (機構 alone would read as one)
+        return _Who(None, speakers.last_firm, None, "firm carried ('the bank', '該行')", 0.75)
+    group = _group_name(sent)
+    if group:
+        return _Who(None, None, group, "group / consensus (no person)", 0.6)
     if _FIRM_ANAPHORA.search(sent) and speakers.last_firm:
         return _Who(None, speakers.last_firm, None, "firm carried ('the bank', '該行')", 0.75)
     if firm_here:
@@ -1831,6 +1866,10 @@ def _instrument_for(
         return following[0].symbol
     if preceding:
         return preceding[-1].symbol
+    symbols = {m.symbol for m in mentions}
+    if len(symbols) == 1 and None not in symbols:
+        # "…with a $275 price target, expecting Apple to report…": the one market the sentence names
+        return next(iter(symbols))
     if mentions:
         return None  # the sentence is about something else
     return carried
@@ -1896,10 +1935,13 @@ _CONDITIONAL = re.compile(
     r"|^\W*(?:如果|若|假如|倘若|一旦)",
     re.IGNORECASE,
 )
-_CONDITIONAL_CLAUSE = re.compile(r"(?:^|\W)(?:(?i:if|unless)\b|如果|假如|倘若|一旦)|^\W*若")
+_CONDITIONAL_CLAUSE = re.compile(
+    r"(?:^|\W)(?:(?i:if|unless)\b|如果|假如|倘若|一旦)|^\W*若|[,，]\s*若(?![干非])"
+)
 _OLD_CALL = re.compile(
     r"(?:原來|原来|原先|此前|之前|先前|早前|原)(?:的)?(?:預測|预测|預期|预期|目標|目标)(?:價|价)?(?:的|為|为|是)?\S{0,8}$"
-    r"|\b(?:previous|prior|earlier|old|original)\s+(?:year-end\s+)?(?:target|forecast|estimate|call)\s+(?:of\s+)?\S{0,6}$",
+    r"|\b(?:previous|prior|earlier|old|original)\s+(?:year-end\s+|price\s+|\d+-month\s+)?(?:target|forecast|estimate|call)s?"
+    r"(?:\s+of|[^.;\d]{0,30}?\b(?:was|were|had\s+been|stood\s+at))?\s+\S{0,6}$",
     re.IGNORECASE,
 )
 _PAST_RECORD = re.compile(
@@ -1919,6 +1961,15 @@ _NOT_PRICE_BEFORE = re.compile(
     r"(?:[^.;。；]|\.(?=\d)){0,30}$",
     re.IGNORECASE,
 )
+# An average price over a period is not a level the market must reach or close at: "to average $3,100",
+# "平均每安士3,675美元", "平均金價預測從4000美元" (but "平均目標價" is the analysts' consensus target).
+_AVERAGE_BEFORE = re.compile(
+    r"(?i)(?:\bto\s+average|\baveraging|\baverage\s+(?:price|gold\s+price)\s+of|平均(?!目標|預測|預期|預估|波幅))[^,，.;。；]{0,14}$"
+)
+# "9.8 per cent growth", "0.9% earnings growth", "增長5%": a growth rate, not a move of the price.
+_GROWTH_AFTER = re.compile(
+    r"(?i)\s*(?:(?:earnings|profit|revenue|sales|GDP|economic)\s+)?growth\b|\s*(?:的)?(?:增長|增速)"
+)
 _CURRENT_BEFORE = re.compile(
     r"(?:\bclos(?:ed|ing|e)\s+(?:at|of)|\btrading\s+(?:at|around|near)|\bis\s+trading|\bcurrently|\bnow\s+(?:at|around)"
     r"|\bstands?\s+at|\bsits?\s+at|\bended\s+at|\bfinished\s+at|\bsettled\s+at|\bhovering|\bpress\s+time|\bto\b"
@@ -1931,10 +1982,18 @@ _PRIOR_AFTER = re.compile(
     r"(?:US\$|HK\$|\$)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)",
     re.IGNORECASE,
 )
-_PRIOR_BEFORE = re.compile(
-    r"(?:由|從)\s*(?:US\$|HK\$|\$)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?:點|元|港元|美元)?"
-    r"\s*(?:大幅|輕微|略為)?(?:上調|調高|調升|提高|升|上修|下調|調低|調降|降|削減|削|下修|減)?\s*(?:至|到|為)\s*$"
+# "由", "從" and what may stand between it and the old level:
+# "從之前的6500點", "由原先180元", "從每盎司2890美元".
+_CN_FROM = (
+    r"(?:由|從)\s*(?:原先|原來|原本|之前|此前|先前|早前)?的?(?:預測|預期|預估|目標價|目標)?(?:的|為)?"
+    r"\s*(?:每安士|每盎司|每股)?\s*"
 )
+_PRIOR_BEFORE = re.compile(
+    _CN_FROM + r"(?:US\$|HK\$|\$)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?:點|元|港元|美元)?"
+    r"\s*[,，]?\s*(?:大幅|輕微|略為|大)?(?:上調|調高|調升|提高|升|上修|下調|調低|調降|降|削減|削|下修|減)?"
+    r"\s*(?:\d+(?:\.\d+)?\s*%\s*)?(?:至|到|為)\s*(?:每安士|每盎司)?\s*$"
+)
+_CN_FROM_END = re.compile(_CN_FROM + r"(?:US\$|HK\$|\$)?$")
 _PRIOR_CLAUSE = re.compile(
     r"\b(?:up|down)?\s*from\s+(?:his|her|its|their|the|a)\s+(?:prior|previous|earlier|old|original)\b",
     re.IGNORECASE,
@@ -2084,7 +2143,8 @@ def _claims_in(
             if not soft:
                 continue
             flags.append("current")
-        if _OLD_CALL.search(lead) or (_PAST_RECORD.search(lead) and not _MODAL_HIT.search(lead)):
+        old_call = _OLD_CALL.search(norm[max(a, level.start - 60) : level.start])
+        if old_call or (_PAST_RECORD.search(lead) and not _MODAL_HIT.search(lead)):
             if instrument and level.price_like and level.upper is None and _PAST_RECORD.search(lead):
                 baselines[instrument] = level.value
             continue  # "由原來預測的…138日圓", "the previous target of 6,000", "gold hit a record high of"
@@ -2104,7 +2164,7 @@ def _claims_in(
             continue  # "急升1093點或2.2%", "巨震500美元": a move in points, not a level
         if re.search(r"(?i)\bby\s*(?:about\s+|roughly\s+|some\s+|another\s+)?$", lead):
             continue  # "by $25 to $325", "by 300 points": the size of a move
-        if re.search(r"(?:由|從)\s*$", norm[max(a, level.start - 3) : level.start]):
+        if _CN_FROM_END.search(norm[max(a, level.start - 16) : level.start]):
             continue  # "由156元升至185元": 156 is the superseded target (read with 185)
         pair = _PAIR_UNIT.match(norm, level.end, min(b, level.end + 8))
         if pair and re.search(r"(?i)\bdollar\b|美元", norm[a:b]):
@@ -2113,7 +2173,11 @@ def _claims_in(
             continue
         if not level.percent and not _plausible(instrument, level) and not respectively:
             continue  # "Tesla deliveries … 439,000", gold at $180,000: not a price of this instrument
-        if _NOT_PRICE_BEFORE.search(norm[max(clause[0], level.start - 40) : level.start]):
+        if (
+            _NOT_PRICE_BEFORE.search(norm[max(clause[0], level.start - 40) : level.start])
+            or (level.percent and _GROWTH_AFTER.match(norm, level.end, min(b, level.end + 24)))
+            or _AVERAGE_BEFORE.search(norm[max(clause[0], level.start - 24) : level.start])
+        ):
             if not soft:
                 continue  # earnings, GDP, yields, turnover: not a price
             flags.append("not_price")
@@ -2251,7 +2315,7 @@ def _claims_in(
             if pa:
                 superseded = float(pa.group("num").replace(",", ""))
         if superseded is None:
-            pb = _PRIOR_BEFORE.search(norm[max(a, level.start - 30) : level.start])
+            pb = _PRIOR_BEFORE.search(norm[max(a, level.start - 45) : level.start])
             if pb:
                 superseded = float(pb.group("num").replace(",", ""))
         if superseded is not None and (superseded <= 0 or not 0.3 < superseded / level.value < 3):
@@ -2514,6 +2578,9 @@ def _extract(
             hedge = list_hedge
         speaker = _speaker(norm, a, b, speakers, previous)
         previous = speaker
+        named = list(_ANY_FIRM_RE.finditer(norm, a, b))
+        if named:  # "…a similar move by HSBC Holdings. The bank lifted…": the bank is the firm named last
+            speakers.last_firm = _clean_firm(named[-1].group(0)) or speakers.last_firm
         if speaker is not None and speaker.group and speaker.strategist is None and speaker.firm is None:
             previous = None if previous_group_paragraph == sentence.paragraph else speaker
             previous_group_paragraph = sentence.paragraph if previous is None else -1
@@ -2599,7 +2666,15 @@ def _extract(
                 if claim.target is not None:
                     features = _features(norm, a, b, claim, who, hedge, model_only, numeric_here)
                     bar = model.extra_threshold if model_only or claim.flags else model.threshold
-                    if model.score(features) < bar:
+                    # A person named in the sentence, with a cue that set the kind: the plainest claim there
+                    # is ("Jane Smith of Acme said the Nasdaq could fall 5%"); the model does not overrule it.
+                    plain = (
+                        not model_only
+                        and not claim.flags
+                        and claim.explicit
+                        and who.evidence == "named in sentence"
+                    )
+                    if not plain and model.score(features) < bar:
                         continue
             d = claim.deadline
             deadline = d.when.isoformat() if d and d.when else None

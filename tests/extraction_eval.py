@@ -540,7 +540,7 @@ def inner_report(which: str, misses: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["dev", "test", "all"], default="all")
+    parser.add_argument("--part", choices=["dev", "test", "fresh", "all"], default="all")
     parser.add_argument("--misses", action="store_true", help="dev only: list misses and wrong suggestions")
     parser.add_argument("--train", action="store_true", help="fit the candidate model on dev and write it")
     parser.add_argument("--cv", action="store_true", help="5-fold cross-validation of the model on dev")
