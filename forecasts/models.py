@@ -241,6 +241,15 @@ class Forecast(models.Model):
         indexes = [
             models.Index(fields=["instrument", "status"], name="forecast_instrument_status"),
             models.Index(fields=["strategist", "status"], name="forecast_strategist_status"),
+            # The home page's three short lists (newest, recently resolved, deadlines ahead) read the first
+            # few rows of an ordering over every forecast: without these, a sort of a million rows each.
+            models.Index(fields=["-made_at", "-id"], name="forecast_newest"),
+            models.Index(
+                fields=["-resolved_on", "-id"],
+                name="forecast_recently_resolved",
+                condition=Q(status__in=["hit", "miss"]),
+            ),
+            models.Index(fields=["deadline", "id"], name="forecast_upcoming", condition=Q(status="pending")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=Kind.values), name="forecast_kind_known"),

@@ -8,6 +8,7 @@ from datetime import date
 from django.conf import settings
 from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from forecasts.models import Firm, Forecast, Kind, Status, Strategist, SubjectAggregate
 from forecasts.stats import SkillSummary, skill_summary, wilson_interval
@@ -174,10 +175,58 @@ def filter_forecasts(forecasts: QuerySet[Forecast], f: ForecastFilters) -> Query
     return forecasts
 
 
+@dataclass(frozen=True, slots=True)
+class FirmRef:
+    """What a board row shows of a firm: a plain value, not a model instance (a board at full scale has 20,000
+    rows, and it is kept in the cache: model instances cost seconds to build and to pickle)."""
+
+    pk: int
+    name: str
+    slug: str
+
+    def get_absolute_url(self) -> str:
+        return reverse("firm-detail", args=[self.slug])
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class StrategistRef:
+    pk: int
+    name: str
+    slug: str
+    firm: FirmRef | None
+
+    def get_absolute_url(self) -> str:
+        return reverse("strategist-detail", args=[self.slug])
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def subject_refs(by: str, ids: list[int] | QuerySet) -> dict[int, StrategistRef | FirmRef]:
+    """The board's subjects by id, as plain values (one query)."""
+    if by == "firm":
+        rows = Firm.objects.filter(pk__in=ids).values_list("pk", "name", "slug")
+        return {pk: FirmRef(pk, name, slug) for pk, name, slug in rows}
+    firms: dict[int, FirmRef] = {}
+    out: dict[int, StrategistRef | FirmRef] = {}
+    rows = Strategist.objects.filter(pk__in=ids).values_list(
+        "pk", "name", "slug", "firm_id", "firm__name", "firm__slug"
+    )
+    for pk, name, slug, firm_id, firm_name, firm_slug in rows:
+        firm = None
+        if firm_id is not None:
+            firm = firms.get(firm_id) or firms.setdefault(firm_id, FirmRef(firm_id, firm_name, firm_slug))
+        out[pk] = StrategistRef(pk, name, slug, firm)
+    return out
+
+
 @dataclass(frozen=True)
 class LeaderboardRow:
     rank: int | None  # None: fewer resolved forecasts than the minimum
-    subject: Strategist | Firm
+    subject: StrategistRef | FirmRef
     summary: Summary
 
     @property
@@ -202,6 +251,8 @@ def leaderboard(
         # Every published forecast: from the precomputed aggregates, one small row per subject.
         stored = SubjectAggregate.objects.filter(scope=by).values_list("subject_id", "figures")
         summaries = {k: summary_from_row(row) for k, row in stored}
+        subjects = subject_refs(by, SubjectAggregate.objects.filter(scope=by).values("subject_id"))
+        return rank_rows(summaries, subjects, min_resolved=min_resolved)
     else:
         rows = (
             forecasts.filter(**{f"{key}__isnull": False})
@@ -210,9 +261,7 @@ def leaderboard(
             .order_by()
         )
         summaries = {row[key]: summary_from_row(row) for row in rows}
-    model = Strategist.objects.select_related("firm") if by == "strategist" else Firm.objects
-    subjects = model.in_bulk(list(summaries))
-    return rank_rows(summaries, subjects, min_resolved=min_resolved)
+    return rank_rows(summaries, subject_refs(by, list(summaries)), min_resolved=min_resolved)
 
 
 def filtered_leaderboard(

@@ -84,25 +84,36 @@ def home(*, top: int = 5, each: int = 6, version: datetime | None = None) -> dic
 #: Up to this many firms the board's firm filter is a drop-down; beyond, a text field with suggestions
 #: (forecasts/static/forecasts/filters.js asks /api/firms/?search=), so the page never carries thousands.
 FIRM_SELECT_MAX = 60
+#: Likewise for instruments (a benchmark at full scale has 5,000: 300 KB of options on every board page).
+INSTRUMENT_SELECT_MAX = 200
 
 
 def filter_choices(version: datetime | None = None) -> dict:
     """Choices for the leaderboard filters, from the precomputed aggregates (subjects with published
-    forecasts): three small queries, whatever the number of forecasts; none when cached under `version`."""
+    forecasts): a few small queries, whatever the number of forecasts; none when cached under `version`."""
     key = f"filter-choices:{version.isoformat()}" if version is not None else None
     if key is not None and (cached := cache.get(key)) is not None:
         return cached
     with_forecasts = SubjectAggregate.objects.values_list("subject_id", flat=True)
-    instruments = list(
-        Instrument.objects.filter(pk__in=with_forecasts.filter(scope="instrument")).order_by("symbol")
-    )
+    on_board = Instrument.objects.filter(pk__in=with_forecasts.filter(scope="instrument"))
+    instruments = list(on_board.order_by("symbol")[: INSTRUMENT_SELECT_MAX + 1])
+    if len(instruments) <= INSTRUMENT_SELECT_MAX:  # one query tells the count and the markets too
+        instrument_count, markets = len(instruments), sorted({i.calendar_code for i in instruments})
+    else:  # too many for a drop-down: count them and list the markets without building instances
+        codes = list(on_board.values_list("calendar_code", flat=True))
+        instrument_count, markets, instruments = len(codes), sorted(set(codes)), []
     firm_ids = with_forecasts.filter(scope="firm")
     firm_count = firm_ids.count()
     firms = (
         list(Firm.objects.filter(pk__in=firm_ids).order_by("name")) if firm_count <= FIRM_SELECT_MAX else []
     )
-    markets = sorted({i.calendar_code for i in instruments})
-    choices = {"instruments": instruments, "firms": firms, "firm_count": firm_count, "markets": markets}
+    choices = {
+        "instruments": instruments,
+        "instrument_count": instrument_count,
+        "firms": firms,
+        "firm_count": firm_count,
+        "markets": markets,
+    }
     if key is not None:
         cache.set(key, choices, BOARD_CACHE_SECONDS)
     return choices

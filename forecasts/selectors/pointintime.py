@@ -35,8 +35,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db.models import Prefetch, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
-from forecasts.models import Firm, Forecast, ForecastEvent, Status, Strategist
-from forecasts.selectors.leaderboards import DIRECTIONAL, LeaderboardRow, Summary, rank_rows, summary_from_row
+from forecasts.models import Forecast, ForecastEvent, Status
+from forecasts.selectors.leaderboards import (
+    DIRECTIONAL,
+    LeaderboardRow,
+    Summary,
+    rank_rows,
+    subject_refs,
+    summary_from_row,
+)
 from marketdata.models import Instrument
 
 # Events that bring knowledge from after the moment they were recorded.
@@ -258,6 +265,4 @@ def leaderboard_as_of(
         if not status or state.status == status:
             groups[getattr(state, key)].append(state)
     summaries = {k: summarize_states(v) for k, v in groups.items()}
-    model = Strategist.objects.select_related("firm") if by == "strategist" else Firm.objects
-    subjects = model.in_bulk(list(summaries))
-    return rank_rows(summaries, subjects, min_resolved=min_resolved)
+    return rank_rows(summaries, subject_refs(by, list(summaries)), min_resolved=min_resolved)

@@ -22,7 +22,7 @@ from django.views.decorators.http import condition, require_GET
 
 from forecasts.models import Firm, Kind, Source, Strategist
 from forecasts.selectors import ForecastFilters, pages
-from forecasts.selectors.leaderboards import stored_summary
+from forecasts.selectors.leaderboards import instruments_named, stored_summary
 from forecasts.selectors.outlook import instrument_outlook
 from forecasts.services import dataversion
 from forecasts.site.presentation import (
@@ -87,9 +87,25 @@ class BoardFilterForm(forms.Form):
         # Readers see names in their language (Hong Kong / 香港, Gold (COMEX futures) / 黃金期貨); the codes
         # stay the values, so filtered URLs are the same in every language.
         self.fields["market"].choices = anything + [(m, market_name(m)) for m in choices["markets"]]
-        self.fields["instrument"].choices = anything + sorted(
-            ((i.symbol, instrument_name(i)) for i in choices["instruments"]), key=lambda c: c[1].casefold()
-        )
+        if choices["instruments"] or not choices.get("instrument_count"):
+            named = ((i.symbol, instrument_name(i)) for i in choices["instruments"])
+            self.fields["instrument"].choices = anything + sorted(named, key=lambda c: c[1].casefold())
+        else:
+            # Thousands of instruments: a text field (symbol or name) with suggestions, as for firms.
+            self.fields["instrument"] = forms.CharField(
+                label=_("Instrument"),
+                required=False,
+                max_length=100,
+                widget=forms.TextInput(
+                    attrs={
+                        "list": "instrument-suggestions",
+                        "data-suggest": "/api/instruments/",
+                        "data-suggest-field": "symbol",
+                        "autocomplete": "off",
+                        "placeholder": _("Any instrument: type a symbol or name"),
+                    }
+                ),
+            )
         self.fields["kind"].choices = anything + [(k, KIND_LABELS.get(k, label)) for k, label in Kind.choices]
         if not with_firm:
             del self.fields["firm"]
@@ -110,6 +126,14 @@ class BoardFilterForm(forms.Form):
                     }
                 ),
             )
+
+    def clean_instrument(self) -> str:
+        value = (self.cleaned_data.get("instrument") or "").strip()
+        if not value or isinstance(self.fields["instrument"], forms.ChoiceField):
+            return value
+        if not instruments_named(value).exists():
+            raise forms.ValidationError(_("No instrument is called “%(name)s”.") % {"name": value})
+        return value
 
     def clean_firm(self) -> str:
         value = (self.cleaned_data.get("firm") or "").strip()

@@ -1,4 +1,4 @@
-// Suggestions for filter fields too long for a drop-down (the board's firm filter at thousands of firms):
+// Suggestions for filter fields too long for a drop-down (the board's firm and instrument filters at thousands):
 // as the reader types, ask the API for matching names and offer them in the field's <datalist>.
 (function () {
   "use strict";
@@ -19,7 +19,9 @@
             list.replaceChildren();
             (body.results || []).forEach(function (item) {
               var option = document.createElement("option");
-              option.value = item.name;
+              var field = input.dataset.suggestField || "name";
+              option.value = item[field];
+              if (field !== "name" && item.name) option.label = item.name;
               list.appendChild(option);
             });
           })

@@ -572,6 +572,21 @@ def test_thousands_of_firms_make_the_firm_filter_a_text_field(client, demo, monk
     assert "No firm is called" in unknown
 
 
+def test_thousands_of_instruments_make_the_instrument_filter_a_text_field(client, demo, monkeypatch):
+    """Past INSTRUMENT_SELECT_MAX (the benchmark's 5,000 instruments were 300 KB of options on every board
+    page) the instrument filter is a text field taking a symbol or a name, with suggestions from the API."""
+    monkeypatch.setattr(pages, "INSTRUMENT_SELECT_MAX", 1)
+    html = client.get("/leaderboard/").content.decode()
+    assert 'list="instrument-suggestions"' in html and 'data-suggest="/api/instruments/"' in html
+    assert '<select name="instrument"' not in html and '<select name="market"' in html
+    for typed in ("HSI", "hsi"):
+        board = client.get("/leaderboard/", {"instrument": typed})
+        assert board.context["form"].filters().instrument == typed
+        assert board.context["ranked"] + board.context["unranked"]
+    unknown = client.get("/leaderboard/", {"instrument": "No Such Index"}).content.decode()
+    assert "No instrument is called" in unknown
+
+
 @pytest.mark.parametrize(
     "path, lang, words",
     [
