@@ -39,10 +39,22 @@ def skill_summary(n: int, total: float, total_sq: float) -> SkillSummary:
     mean = total / n
     if n < 2:
         return SkillSummary(n, mean, None, total, None)
+    se = _standard_error(n, mean, total_sq)
+    return SkillSummary(n, mean, se, total, mean - 1.96 * se)
+
+
+def _standard_error(n: int, mean: float, total_sq: float) -> float:
     var = max(0.0, (total_sq - n * mean * mean) / (n - 1))
     # From sums alone the variance of equal values comes out as rounding noise (3 x 0.3 gives ~1e-17),
     # which would split a tie: below what the sums can resolve, it is zero.
     if var <= 1e-12 * max(mean * mean, total_sq / n):
         var = 0.0
-    se = math.sqrt(var / n)
-    return SkillSummary(n, mean, se, total, mean - 1.96 * se)
+    return math.sqrt(var / n)
+
+
+def skill_lower_bound(n: int, total: float, total_sq: float) -> float | None:
+    """skill_summary(...).lower_bound without building the summary (the whole board ranks 20,000 of them)."""
+    if n < 2:
+        return None
+    mean = total / n
+    return mean - 1.96 * _standard_error(n, mean, total_sq)

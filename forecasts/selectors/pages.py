@@ -14,7 +14,7 @@ from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from forecasts.models import Firm, Forecast, ForecastEvent, Source, Status, Strategist, SubjectAggregate
-from forecasts.selectors.leaderboards import ForecastFilters, filtered_leaderboard
+from forecasts.selectors.leaderboards import ForecastFilters, filtered_leaderboard, split_board
 from marketdata.models import Instrument, PriceBar
 from marketdata.names import to_traditional
 
@@ -72,9 +72,10 @@ def home(*, top: int = 5, each: int = 6, version: datetime | None = None) -> dic
         forecast_list().filter(status=Status.PENDING, deadline__gte=today).order_by("deadline", "pk")[:each]
     )
     newest = forecast_list().order_by("-made_at", "-pk")[:each]
+    ranked, unranked = split_board(rows)
     return {
-        "board": [r for r in rows if r.rank is not None][:top],
-        "unranked_count": sum(1 for r in rows if r.rank is None),
+        "board": list(ranked[:top]),
+        "unranked_count": len(unranked),
         "recently_resolved": list(resolved),
         "upcoming": list(upcoming),
         "newest": list(newest),

@@ -308,7 +308,7 @@ BOARD_SORTS = {
 }
 
 
-def sort_board(rows: list, sort: str) -> tuple[list, str]:
+def sort_board(rows, sort: str) -> tuple:
     """Rows sorted by a column ("hits", or "-hits" for descending); empty values go last.
 
     Returns the rows and the sort actually applied ("" for the default order: by rank).
@@ -318,6 +318,7 @@ def sort_board(rows: list, sort: str) -> tuple[list, str]:
         return rows, ""
     get = BOARD_SORTS[key]
     descending = sort.startswith("-")
+    rows = list(rows)  # a lazy board part: a column sort needs every row
     present = [r for r in rows if get(r) is not None]
     missing = [r for r in rows if get(r) is None]
     present.sort(key=get, reverse=descending)

@@ -22,7 +22,7 @@ from django.views.decorators.http import condition, require_GET
 
 from forecasts.models import Firm, Kind, Source, Strategist
 from forecasts.selectors import ForecastFilters, pages
-from forecasts.selectors.leaderboards import instruments_named, stored_summary
+from forecasts.selectors.leaderboards import instruments_named, split_board, stored_summary
 from forecasts.selectors.outlook import instrument_outlook
 from forecasts.services import dataversion
 from forecasts.site.presentation import (
@@ -216,8 +216,10 @@ def _board_context(request, *, by: str, extra_filters: dict | None = None) -> di
         filters = ForecastFilters(**{**filters.__dict__, **extra_filters})
     rows = pages.board(filters, by=by, version=_last_modified(request))
     sort = request.GET.get("sort", "")
-    ranked, applied = sort_board([r for r in rows if r.rank is not None], sort)
-    unranked, _applied = sort_board([r for r in rows if r.rank is None], sort)
+    # Lazy for the whole board: only the rows of this page are built (unless a column sort needs them all).
+    ranked_rows, unranked_rows = split_board(rows)
+    ranked, applied = sort_board(ranked_rows, sort)
+    unranked, _applied = sort_board(unranked_rows, sort)
     default_params = request.GET.copy()
     default_params.pop("sort", None)
     # A page of the ranked board; only the top of the unranked (thousands at scale).

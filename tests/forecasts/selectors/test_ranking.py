@@ -141,3 +141,36 @@ def test_identical_records_tie_whatever_the_float_rounding():
     three = skill_summary(3, 0.3 + 0.3 + 0.3, 3 * (0.3 * 0.3))
     four = skill_summary(4, 0.3 * 4, 4 * (0.3 * 0.3))
     assert three.se == 0.0 and round(three.lower_bound, 12) == round(four.lower_bound, 12) == 0.3
+
+
+@pytest.mark.parametrize("by", ["strategist", "firm"])
+@pytest.mark.parametrize("min_resolved", [0, 2, 3, 50])
+def test_the_lazy_stored_board_ranks_exactly_as_rank_rows(demo, by, min_resolved):
+    """The whole board from the aggregates (built lazily, without a Summary per subject) gives the same rows,
+    ranks, ties and order as ranking every subject's full Summary with rank_rows."""
+    from forecasts.models import SubjectAggregate
+    from forecasts.selectors.leaderboards import (
+        Board,
+        rank_rows,
+        split_board,
+        stored_board,
+        subject_refs,
+        summary_from_row,
+    )
+
+    board = stored_board(by, min_resolved=min_resolved)
+    assert isinstance(board, Board)
+    stored = dict(SubjectAggregate.objects.filter(scope=by).values_list("subject_id", "figures"))
+    expected = rank_rows(
+        {k: summary_from_row(v) for k, v in stored.items()},
+        subject_refs(by, list(stored)),
+        min_resolved=min_resolved,
+    )
+    as_rows = [(r.rank, r.subject, r.summary) for r in board]
+    assert as_rows == [(r.rank, r.subject, r.summary) for r in expected]
+    ranked, unranked = split_board(board)
+    assert len(ranked) + len(unranked) == len(board) == len(expected)
+    assert list(ranked) == [r for r in expected if r.rank is not None]
+    assert list(unranked[1:3]) == [r for r in expected if r.rank is None][1:3]
+    if len(ranked):
+        assert ranked[-1] == list(ranked)[-1]
