@@ -1219,7 +1219,8 @@ _EXCLUDE_BEFORE = re.compile(
     r"|(?<!hit\sa\s)(?<!reach\sa\s)(?<!to\sa\s)(?<!new\s)record\s+high|finished|currently|trading\s+(?:at|around|near)"
     r"|\bnow\s+(?:at|around|near)|hovering\s+(?:at|around|near)"
     r"|is\s+trading|press\s+time|price\s+of|previous|earlier|up\s+from|\blows?\b|low\s+of|average\s+(?:target|of)"
-    r"|levels?\s+(?:around|of|near)|remains?\s+(?:around|near|at)|(?<!hit\s)(?<!reach\s)an?\s+(?:all-time|record)\s+high\s+of"
+    r"|(?<!year-end )(?<!target )(?<!price )levels?\s+(?:around|of|near)|remains?\s+(?:around|near|at)"
+    r"|(?<!hit\s)(?<!reach\s)an?\s+(?:all-time|record)\s+high\s+of"
     r"|較|较|收市|收報|收报|報(?!告)|高見|低見|觸及|触及|早前|早先|年初的|加)\w*(?:\s*[^\s\d]+){0,2}?\s*$",
     re.IGNORECASE,
 )
@@ -1477,6 +1478,10 @@ _PRONOUN = re.compile(
     r"\b(?:he|she|his|her|I|we|the\s+(?:strategist|analyst|analysts|economist)|the\s+firm's\s+[\w\s.]{0,40}?strategist)\b"
     r"|^\s*['\"]|他|她|其個人|其个人",
 )
+# "這位策略師預計…": the person named before (not a group called 策略師).
+_CN_THIS_PERSON = re.compile(
+    r"(?:這位|該名|該位|这位|该名)(?:首席)?(?:策略師|分析師|經濟學家|經濟師|策略师|分析师)"
+)
 _FIRM_ANAPHORA = re.compile(
     r"\b(?:the|this)\s+(?:firm|bank|broker|house|brokerage|lender)\b|該行|该行|該公司|该公司|該機構|该机构|該券商|该券商|該投行|该投行"
 )
@@ -1499,6 +1504,10 @@ _CN_PERSON = re.compile(rf"{_CN_TITLES}\s?(?P<name>[{_CJK}]{{2,3}}?)(?={_CN_VERB
 # A foreign name transcribed, with the original in brackets: "分析師丹·艾夫斯(Dan Ives)" -> Dan Ives.
 _CN_FOREIGN_PERSON = re.compile(
     rf"(?:{_CN_TITLES})?\s?[{_CJK}]{{1,5}}[·•‧][{_CJK}]{{1,6}}\s*[(（]\s*(?P<name>[A-Z][A-Za-z.'-]+(?:\s+[A-Z][A-Za-z.'-]+){{1,3}})\s*[)）]"
+)
+# A Latin name after a Chinese title: "摩根大通的首席日本外匯策略師 Junya Tanase 預測", "分析師Ben Hoff表示".
+_CN_LATIN_PERSON = re.compile(
+    rf"{_CN_TITLES}\s?(?P<name>[A-Z][a-z][A-Za-z'-]*(?:\s+[A-Z][A-Za-z'-]+){{1,2}})\s?(?=[{_CJK}，,])"
 )
 _CN_NOT_NAME = re.compile(
     r"[普平均們们都亦則则一也皆多紛纷等團团隊队及和與与對对表認认預预料指稱称相近今昨早最再續续又還还]|大多|大致"
@@ -1625,7 +1634,7 @@ def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[i
         firm = firm_m.group(0) if firm_m else speakers.last_firm
         person = speakers.register(m.group("name"), firm)
         found.append((m.start(), person, m.end()))
-    for m in _CN_FOREIGN_PERSON.finditer(sent):
+    for m in [*_CN_FOREIGN_PERSON.finditer(sent), *_CN_LATIN_PERSON.finditer(sent)]:
         if any(start <= m.start() < end for start, _, end in found):
             continue
         before = sent[max(0, m.start() - 24) : m.start()]
@@ -1790,6 +1799,9 @@ def _speaker(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who | No
     if _FIRM_ANAPHORA.search(sent) and speakers.last_firm and not firm_here:
         # "the bank", "該機構": the firm named before, not a group (機構 alone would read as one)
         return _Who(None, speakers.last_firm, None, "firm carried ('the bank', '該行')", 0.75)
+    if speakers.last_person and _CN_THIS_PERSON.search(sent):
+        p = speakers.last_person
+        return _Who(p.name, p.firm, None, "carried by pronoun ('he said')", 0.8)
     group = _group_name(sent)
     if group:
         return _Who(None, None, group, "group / consensus (no person)", 0.6)
@@ -1956,7 +1968,7 @@ _NOT_PRICE_BEFORE = re.compile(
     r"|\bGDP\b"
     r"|\bdividends?|\binflation|\bCPI\b|\byields?\b|\brates?\b|\bunemployment|\bmarket\s+(?:value|cap)"
     r"|\bturnover\b|\bvolumes?\b|\binflows?\b|\boutflows?\b|\bdeliveries|\bshipments|\bproduction|\boutput|\bEBIT"
-    r"|\bmargins?\b|\bvaluation\s+of|\bworth\b|\bvalue\s+of|盈利|每股盈利|收入|營收|純利|利潤|經濟增長|經濟|通脹|息率|成交額|成交"
+    r"|\bmargins?\b|\bvaluation\s+of|\bworth\b|\bvalue\s+of|盈利|每股盈利|每股收益|收入|營收|純利|淨利|利潤|經濟增長|經濟|通脹|息率|成交額|成交"
     r"|利率|資金|交付|銷量|出貨|估值|市值)"
     r"(?:[^.;。；]|\.(?=\d)){0,30}$",
     re.IGNORECASE,
@@ -1985,7 +1997,7 @@ _PRIOR_AFTER = re.compile(
 # "由", "從" and what may stand between it and the old level:
 # "從之前的6500點", "由原先180元", "從每盎司2890美元".
 _CN_FROM = (
-    r"(?:由|從)\s*(?:原先|原來|原本|之前|此前|先前|早前)?的?(?:預測|預期|預估|目標價|目標)?(?:的|為)?"
+    r"(?:由|從|自)\s*(?:原先|原來|原本|原估|原預估|之前|此前|先前|早前)?的?(?:預測|預期|預估|目標價|目標)?(?:的|為)?"
     r"\s*(?:每安士|每盎司|每股)?\s*"
 )
 _PRIOR_BEFORE = re.compile(

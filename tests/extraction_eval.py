@@ -356,7 +356,7 @@ def report(part: str, articles: list[Article], misses: bool, out=sys.stdout, ext
 SEED = 12
 FOLDS = 5
 MODEL_C = 0.3
-MODEL_THRESHOLD = 0.5
+MODEL_THRESHOLD = 0.4  # round 4: picked on dev 5-fold CV (grid) for recall; 0.5 cost 3.6 points of zh recall
 MODEL_EXTRA_THRESHOLD = 0.7  # claims in sentences the rules skip (no forecast word / no speaker)
 MODEL_FILE = Path(__file__).resolve().parent.parent / "forecasts" / "extraction_model.json"
 
@@ -540,7 +540,7 @@ def inner_report(which: str, misses: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["dev", "test", "fresh", "all"], default="all")
+    parser.add_argument("--part", choices=["dev", "test", "all"], default="all")
     parser.add_argument("--misses", action="store_true", help="dev only: list misses and wrong suggestions")
     parser.add_argument("--train", action="store_true", help="fit the candidate model on dev and write it")
     parser.add_argument("--cv", action="store_true", help="5-fold cross-validation of the model on dev")

@@ -393,14 +393,15 @@ def load_corpus() -> list[Article]:
 # Floors a little under what `make eval-extraction` measures on the development part (EXTRACTION.md), so
 # that a regression fails the suite. Raise them when the extractor improves. (language, figure) -> floor.
 FLOORS = {
-    ("en", "recall"): 0.76,
-    ("en", "precision"): 0.73,
-    ("en", "fully right"): 0.48,  # round 4: 50 harder unseen articles joined dev (EXTRACTION.md)
-    ("en", "speaker"): 0.86,
+    # round 4: 100 harder, unseen articles joined dev (196 now); in-sample for the model (EXTRACTION.md)
+    ("en", "recall"): 0.72,
+    ("en", "precision"): 0.80,
+    ("en", "fully right"): 0.42,
+    ("en", "speaker"): 0.85,
     ("zh", "recall"): 0.86,
-    ("zh", "precision"): 0.75,
-    ("zh", "fully right"): 0.57,
-    ("zh", "speaker"): 0.86,
+    ("zh", "precision"): 0.80,
+    ("zh", "fully right"): 0.54,
+    ("zh", "speaker"): 0.80,
 }
 
 
@@ -1194,3 +1195,24 @@ def test_an_unknown_firm_that_has_set_a_target_and_the_one_market_after_the_leve
         published=P25,
     )
     assert (c.strategist, c.instrument, c.target) == ("Krish Sankar", "AAPL", 275)
+
+
+def test_round_4_second_batch_forms():
+    # 自 as "from", 原估 as the old estimate
+    c = one("野村周三將標普 500 年終目標自 6,550 點上調至 7,000 點。", published=P25)
+    assert (c.target, c.superseded_target) == (7000, 6550)
+    c = one("至於明年，瑞銀提高年中的標普500指數目標值，由原估的6,500點上修至6,800點。", published=P25)
+    assert (c.target, c.superseded_target) == (6800, 6500)
+    # a Latin name after a Chinese title
+    c = one("摩根大通的首席日本外匯策略師 Junya Tanase 預測，2026 年底美元兌日圓將達到 164。", published=P25)
+    assert (c.strategist, c.firm, c.instrument, c.target) == ("Junya Tanase", "摩根大通", "USDJPY", 164)
+    # "這位策略師" is the person named before, not a group called 策略師
+    found = extract_forecasts(
+        "摩根士丹利首席策略師威爾遜表示樂觀。這位策略師預計，到2026年底，標普500指數將交投於7800點左右。",
+        published=P25,
+    )
+    assert [(c.strategist, c.target) for c in found] == [("威爾遜", 7800)]
+    # earnings per share is not a price; a year-end level of N is a level, not the current one
+    assert extract_forecasts("瑞穗預計英偉達二季度營收為462億美元，每股收益為1.01美元。", published=P25) == []
+    c = one("Jane Roe of Acme Securities projected a year-end level of 7,000 for the S&P 500.", published=P25)
+    assert (c.instrument, c.target, c.deadline) == ("GSPC", 7000, "2025-12-31")
