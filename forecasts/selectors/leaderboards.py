@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, F, FloatField, Q, QuerySet, Sum, TextField
@@ -258,14 +259,10 @@ def leaderboard(
     if forecasts is None:
         # Every published forecast: from the precomputed aggregates, one small row per subject.
         return stored_board(by, min_resolved=min_resolved)
-    else:
-        rows = (
-            forecasts.filter(**{f"{key}__isnull": False})
-            .values(key)
-            .annotate(**aggregate_figures())
-            .order_by()
-        )
-        summaries = {row[key]: summary_from_row(row) for row in rows}
+    rows = (
+        forecasts.filter(**{f"{key}__isnull": False}).values(key).annotate(**aggregate_figures()).order_by()
+    )
+    summaries = {row[key]: summary_from_row(row) for row in rows}
     return rank_rows(summaries, subject_refs(by, list(summaries)), min_resolved=min_resolved)
 
 
@@ -335,8 +332,8 @@ def split_board(rows) -> tuple[Sequence, Sequence]:
 
 
 def stored_board(by: str, *, min_resolved: int) -> Board:
-    """The board over every published forecast, from the precomputed aggregates: two queries. Ranked
-    exactly as rank_rows ranks (same keys, same ties), without building a Summary per subject."""
+    """The board over every published forecast, from the precomputed aggregates: two queries. Ranked by
+    board_order, as rank_rows ranks, from the few figures ranking needs (no Summary per subject)."""
     rows = list(
         SubjectAggregate.objects.filter(scope=by)
         .annotate(raw=Cast("figures", TextField()))
@@ -346,27 +343,16 @@ def stored_board(by: str, *, min_resolved: int) -> Board:
     decoded = json.loads("[" + ",".join(raw for _k, raw in rows) + "]")
     subjects = _subject_tuples(by, SubjectAggregate.objects.filter(scope=by).values("subject_id"))
     need = max(min_resolved, 2)
-    ranked, rest = [], []
+    figures: dict[int, tuple] = {}
+    keys = []
     for (k, _raw), d in zip(rows, decoded, strict=True):
-        subject = subjects[k]
-        figures = tuple(d[name] for name in FIGURE_NAMES)
+        figures[k] = tuple(d[name] for name in FIGURE_NAMES)
         n = d["n_skill"]
         bound = skill_lower_bound(n, d["skill_sum"], d["skill_sq"]) if n >= need else None
-        if bound is not None:
-            ranked.append((-bound, -n, subject[1], bound, subject, figures))
-        else:
-            rest.append((-(d["n_hits"] + d["n_misses"]), -d["n_total"], subject[1], subject, figures))
-    ranked.sort(key=lambda t: t[:3])
-    rest.sort(key=lambda t: t[:3])
-    entries: list[tuple] = []
-    rank, previous = 0, None
-    for position, t in enumerate(ranked, start=1):
-        bound = round(t[3], 12)
-        if bound != previous:
-            rank, previous = position, bound
-        entries.append((rank, t[4], t[5]))
-    entries.extend((None, t[3], t[4]) for t in rest)
-    return Board(entries, len(ranked))
+        keys.append(RankKey(k, bound, n, d["n_hits"] + d["n_misses"], d["n_total"], subjects[k][1]))
+    order = board_order(keys)
+    entries = [(rank, subjects[k], figures[k]) for rank, k in order]
+    return Board(entries, sum(1 for rank, _k in order if rank is not None))
 
 
 def filtered_leaderboard(
@@ -378,26 +364,48 @@ def filtered_leaderboard(
     return leaderboard(forecasts, by=by, min_resolved=min_resolved)
 
 
-def rank_rows(summaries: dict, subjects: dict, *, min_resolved: int) -> list[LeaderboardRow]:
-    """Order summaries into leaderboard rows (shared by the live and the point-in-time boards)."""
+class RankKey(NamedTuple):
+    """What ranking a subject needs: its skill bound (None: not eligible), scored / resolved / total counts
+    and name."""
 
-    def eligible(s: Summary) -> bool:
-        return s.skill.n >= max(min_resolved, 2) and s.skill.lower_bound is not None
+    subject_id: int
+    bound: float | None
+    n_skill: int
+    resolved: int
+    total: int
+    name: str
 
-    ranked = sorted(
-        (k for k, s in summaries.items() if eligible(s)),
-        key=lambda k: (-summaries[k].skill.lower_bound, -summaries[k].skill.n, subjects[k].name),
-    )
-    out: list[LeaderboardRow] = []
+
+def board_order(keys: Iterable[RankKey]) -> list[tuple[int | None, int]]:
+    """(rank or None, subject id) in board order: the eligible by bound (higher first), then scored count,
+    then name, ties in the rounded bound sharing a rank; then the rest by resolved and total counts, then
+    name. Equal keys keep their given order. The one ranking of every board (live, stored, point in time)."""
+    keys = list(keys)
+    ranked = sorted((k for k in keys if k.bound is not None), key=lambda k: (-k.bound, -k.n_skill, k.name))
+    out: list[tuple[int | None, int]] = []
     rank, previous = 0, None
     for position, k in enumerate(ranked, start=1):
-        bound = round(summaries[k].skill.lower_bound, 12)
+        bound = round(k.bound, 12)
         if bound != previous:
             rank, previous = position, bound
-        out.append(LeaderboardRow(rank, subjects[k], summaries[k]))
-    rest = sorted(
-        (k for k, s in summaries.items() if not eligible(s)),
-        key=lambda k: (-summaries[k].resolved, -summaries[k].total, subjects[k].name),
-    )
-    out.extend(LeaderboardRow(None, subjects[k], summaries[k]) for k in rest)
+        out.append((rank, k.subject_id))
+    rest = sorted((k for k in keys if k.bound is None), key=lambda k: (-k.resolved, -k.total, k.name))
+    out.extend((None, k.subject_id) for k in rest)
     return out
+
+
+def rank_rows(summaries: dict, subjects: dict, *, min_resolved: int) -> list[LeaderboardRow]:
+    """Order summaries into leaderboard rows (shared by the live and the point-in-time boards)."""
+    need = max(min_resolved, 2)
+    keys = (
+        RankKey(
+            k,
+            s.skill.lower_bound if s.skill.n >= need else None,
+            s.skill.n,
+            s.resolved,
+            s.total,
+            subjects[k].name,
+        )
+        for k, s in summaries.items()
+    )
+    return [LeaderboardRow(rank, subjects[k], summaries[k]) for rank, k in board_order(keys)]
