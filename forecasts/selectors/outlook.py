@@ -153,12 +153,16 @@ class Decided(NamedTuple):
     skill: float
 
 
+def _count(records: dict[int, Record], f: Decided) -> None:
+    record = records.setdefault(f.strategist_id, Record())
+    record.resolved += 1
+    record.skill_total += f.skill
+
+
 def _records(decided: list[Decided]) -> dict[int, Record]:
     out: dict[int, Record] = {}
     for f in decided:
-        record = out.setdefault(f.strategist_id, Record())
-        record.resolved += 1
-        record.skill_total += f.skill
+        _count(out, f)
     return out
 
 
@@ -229,10 +233,7 @@ def _history(instrument, on_it: list[Forecast], decided: list[Decided], closes) 
     for month_end in _month_ends(first, last):
         cut = datetime.combine(month_end + timedelta(days=1), time(0), tzinfo=tz)
         while taken < len(decided) and decided[taken].resolved_on <= month_end:
-            f = decided[taken]
-            record = records.setdefault(f.strategist_id, Record())
-            record.resolved += 1
-            record.skill_total += f.skill
+            _count(records, decided[taken])
             taken += 1
         calls = [
             Call(f, implied_level(f), records.get(f.strategist_id, Record()))
