@@ -66,6 +66,24 @@ def public_page(view):
 # --- Filters ----------------------------------------------------------------------------------------------
 
 
+def _suggest_field(
+    label, name: str, placeholder, *, value_field: str = "name", max_length: int = 200
+) -> forms.CharField:
+    """A filter too long for a drop-down: a text field whose <datalist id="{name}-suggestions"> filters.js
+    fills from /api/{name}s/?search= (the suggestion's `value_field` is what the field takes)."""
+    attrs = {
+        "list": f"{name}-suggestions",
+        "data-suggest": f"/api/{name}s/",
+        "autocomplete": "off",
+        "placeholder": placeholder,
+    }
+    if value_field != "name":
+        attrs["data-suggest-field"] = value_field
+    return forms.CharField(
+        label=label, required=False, max_length=max_length, widget=forms.TextInput(attrs=attrs)
+    )
+
+
 class BoardFilterForm(forms.Form):
     """GET parameters of the leaderboards, mapped to selectors.ForecastFilters."""
 
@@ -90,42 +108,21 @@ class BoardFilterForm(forms.Form):
         if choices["instruments"] or not choices.get("instrument_count"):
             named = ((i.symbol, instrument_name(i)) for i in choices["instruments"])
             self.fields["instrument"].choices = anything + sorted(named, key=lambda c: c[1].casefold())
-        else:
-            # Thousands of instruments: a text field (symbol or name) with suggestions, as for firms.
-            self.fields["instrument"] = forms.CharField(
-                label=_("Instrument"),
-                required=False,
+        else:  # thousands of instruments: a symbol or name, with suggestions
+            self.fields["instrument"] = _suggest_field(
+                _("Instrument"),
+                "instrument",
+                _("Any instrument: type a symbol or name"),
+                value_field="symbol",
                 max_length=100,
-                widget=forms.TextInput(
-                    attrs={
-                        "list": "instrument-suggestions",
-                        "data-suggest": "/api/instruments/",
-                        "data-suggest-field": "symbol",
-                        "autocomplete": "off",
-                        "placeholder": _("Any instrument: type a symbol or name"),
-                    }
-                ),
             )
         self.fields["kind"].choices = anything + [(k, KIND_LABELS.get(k, label)) for k, label in Kind.choices]
         if not with_firm:
             del self.fields["firm"]
         elif choices["firms"] or not choices.get("firm_count"):
             self.fields["firm"].choices = anything + [(f.slug, f.name) for f in choices["firms"]]
-        else:
-            # Thousands of firms: a text field (name or slug) with suggestions, not a drop-down of all.
-            self.fields["firm"] = forms.CharField(
-                label=_("Firm"),
-                required=False,
-                max_length=200,
-                widget=forms.TextInput(
-                    attrs={
-                        "list": "firm-suggestions",
-                        "data-suggest": "/api/firms/",
-                        "autocomplete": "off",
-                        "placeholder": _("Any firm: type a name"),
-                    }
-                ),
-            )
+        else:  # thousands of firms: a name or slug, with suggestions
+            self.fields["firm"] = _suggest_field(_("Firm"), "firm", _("Any firm: type a name"))
 
     def clean_instrument(self) -> str:
         value = (self.cleaned_data.get("instrument") or "").strip()
