@@ -1594,6 +1594,15 @@ def _clean_firm(firm: str | None) -> str | None:
     return firm or None
 
 
+_CN_ANY_FIRM_RE = re.compile(rf"{_CN_KNOWN_FIRMS}|{_CN_FIRM_GENERIC}")
+
+
+def _cn_firm_before(sent: str, pos: int, speakers: _Speakers) -> str | None:
+    """The firm named just before a Chinese-press name ("中泰國際策略師顏子琪"), else the last firm met."""
+    firms = list(_CN_ANY_FIRM_RE.finditer(sent, max(0, pos - 24), pos))
+    return firms[-1].group(0) if firms else speakers.last_firm
+
+
 def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[int, _Person, int]]:
     """(start, person, end) for people introduced in this sentence (offsets within the sentence)."""
     cached = speakers.found_in.get((a, b))
@@ -1627,19 +1636,12 @@ def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[i
     for m in _CN_PERSON.finditer(sent):
         if _CN_NOT_NAME.match(m.group("name")):
             continue  # "分析師普遍預期": a group, not a person called 普遍
-        before = sent[max(0, m.start() - 24) : m.start()]
-        firm_m = None
-        for fm in re.finditer(rf"{_CN_KNOWN_FIRMS}|{_CN_FIRM_GENERIC}", before):
-            firm_m = fm
-        firm = firm_m.group(0) if firm_m else speakers.last_firm
-        person = speakers.register(m.group("name"), firm)
+        person = speakers.register(m.group("name"), _cn_firm_before(sent, m.start(), speakers))
         found.append((m.start(), person, m.end()))
     for m in [*_CN_FOREIGN_PERSON.finditer(sent), *_CN_LATIN_PERSON.finditer(sent)]:
         if any(start <= m.start() < end for start, _, end in found):
             continue
-        before = sent[max(0, m.start() - 24) : m.start()]
-        firms = list(re.finditer(rf"{_CN_KNOWN_FIRMS}|{_CN_FIRM_GENERIC}", before))
-        person = speakers.register(m.group("name"), firms[-1].group(0) if firms else speakers.last_firm)
+        person = speakers.register(m.group("name"), _cn_firm_before(sent, m.start(), speakers))
         found.append((m.start(), person, m.end()))
     if not any(_CJK_RE.match(p.name) for _, p, _ in found):
         for m in _CN_FIRM_PERSON.finditer(sent):
@@ -1792,21 +1794,23 @@ def _speaker(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who | No
     if cn_desk:
         speakers.last_firm = cn_desk.group("firm")
         return _Who(None, cn_desk.group("firm"), None, "firm only (its strategists / desk)", 0.8)
-    firm_here = None
-    for m in re.finditer(rf"{_KNOWN_FIRMS}|{_CN_KNOWN_FIRMS}", sent):
-        firm_here = m.group(0)
-        break
-    if _FIRM_ANAPHORA.search(sent) and speakers.last_firm and not firm_here:
-        # "the bank", "該機構": the firm named before, not a group (機構 alone would read as one)
-        return _Who(None, speakers.last_firm, None, "firm carried ('the bank', '該行')", 0.75)
+    first_firm = _ANY_FIRM_RE.search(sent)
+    firm_here = first_firm.group(0) if first_firm else None
+    carried_firm = None
+    if speakers.last_firm and _FIRM_ANAPHORA.search(sent):
+        carried_firm = _Who(None, speakers.last_firm, None, "firm carried ('the bank', '該行')", 0.75)
+    if carried_firm and not firm_here:
+        return (
+            carried_firm  # "the bank", "該機構": the firm named before, not a group (機構 alone reads as one)
+        )
     if speakers.last_person and _CN_THIS_PERSON.search(sent):
         p = speakers.last_person
         return _Who(p.name, p.firm, None, "carried by pronoun ('he said')", 0.8)
     group = _group_name(sent)
     if group:
         return _Who(None, None, group, "group / consensus (no person)", 0.6)
-    if _FIRM_ANAPHORA.search(sent) and speakers.last_firm:
-        return _Who(None, speakers.last_firm, None, "firm carried ('the bank', '該行')", 0.75)
+    if carried_firm:
+        return carried_firm
     if firm_here:
         speakers.last_firm = firm_here
         return _Who(None, firm_here, None, "firm only (named in sentence)", 0.7)
