@@ -43,13 +43,13 @@ from forecasts.services import dataversion
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = (
-    24 * 3600
-)  # entries of old versions age out; Redis evicts earlier under maxmemory-policy allkeys-lru
-# Cookie and Authorization may be varied on: only requests with neither a session nor credentials get here.
-# Accept: the API negotiates JSON or CSV by it, so API keys include it (pages do not negotiate).
+# One entry per URL, overwritten by each re-render; a URL nobody asks for ages out (Redis evicts earlier
+# under maxmemory-policy volatile-lru).
+TIMEOUT = 24 * 3600
 # A renderer that dies holding the lock only delays the next re-render by this long.
 RENDER_LOCK_SECONDS = 10
+# Cookie and Authorization may be varied on: only requests with neither a session nor credentials get here.
+# Accept: the API negotiates JSON or CSV by it, so API keys include it (pages do not negotiate).
 _SAFE_VARY = {"accept-language", "origin", "accept-encoding", "cookie", "authorization", "accept"}
 # Every header the view and the middlewares below this one set is stored with the page (CSP, X-Frame-Options,
 # Content-Language, Vary …) except these, which belong to one response.
@@ -114,7 +114,7 @@ class PageCacheMiddleware:
                 if not cache.add(key + ":rendering", 1, timeout=RENDER_LOCK_SECONDS):
                     # Another request is rendering this page right now: hand out the previous rendering.
                     return self._serve(request, stored_version, status, headers, content, "stale")
-                lock = key + ":rendering"  # ours: given back once this rendering is stored
+                lock = key + ":rendering"  # taken by us: given back once this rendering is stored
         try:
             response = self.get_response(request)
             if _storable(response):

@@ -189,12 +189,16 @@ def test_while_one_request_renders_a_changed_page_the_others_get_the_previous_on
     from forecasts.site.pagecache import _key
 
     page = "/strategists/alvin-ngan/"
-    lock = _key(client.get(page).wsgi_request) + ":rendering"
+    first = client.get(page)
+    lock = _key(first.wsgi_request) + ":rendering"
     _retitle("Head of Research")
     # Another worker is re-rendering this page (it holds the lock): this request does not render it again.
     assert cache.add(lock, 1, timeout=60)
     stale = client.get(page)
     assert stale["X-Page-Cache"] == "stale" and "Head of Research" not in stale.content.decode()
+    # ... and says which version it is: a conditional GET against the old copy is answered by it, not by now.
+    assert stale["ETag"] == first["ETag"]
+    assert client.get(page, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
     # A previous rendering older than HINDSIGHT_PAGE_STALE_SECONDS is not handed out: render it here.
     settings.HINDSIGHT_PAGE_STALE_SECONDS = 0
     fresh = client.get(page)
