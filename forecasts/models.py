@@ -473,12 +473,21 @@ class SubjectAggregate(models.Model):
     scope = models.CharField(max_length=16, choices=Scope.choices)
     subject_id = models.BigIntegerField()
     figures = models.JSONField()
+    # What ranking needs, as columns, so a board page is one ORDER BY ... LIMIT in SQL (a board at a million
+    # forecasts has 20,000 subjects): copies of figures' counts and the skill bound from them
+    # (forecasts.selectors.leaderboards.rank_columns writes all five; `rebuild_aggregates --check` checks).
+    n_skill = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    bound = models.FloatField(null=True)  # skill lower bound; None below two scored forecasts
+    rank_bound = models.FloatField(null=True)  # the bound rounded to 12 places: equal ones share a rank
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["scope", "subject_id"], name="aggregate_unique_subject"),
         ]
+        indexes = [models.Index(fields=["scope", "-bound", "-n_skill"], name="aggregate_board_order")]
 
     def __str__(self) -> str:
         return f"{self.scope} {self.subject_id}"

@@ -9,8 +9,9 @@ from datetime import date
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import Count, F, FloatField, Q, QuerySet, Sum, TextField
-from django.db.models.functions import Cast, Coalesce
+from django.db import connection
+from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from forecasts.models import Firm, Forecast, Kind, Status, Strategist, SubjectAggregate
@@ -118,8 +119,6 @@ def summarize(forecasts: QuerySet[Forecast]) -> Summary:
     """One aggregate query over any set of forecasts."""
     return summary_from_row(forecasts.aggregate(**aggregate_figures()))
 
-
-FIGURE_NAMES = tuple(aggregate_figures())  # the order a Board keeps each subject's figures in
 
 EMPTY_FIGURES = {
     name: 0.0 if name.startswith(("skill", "boldness", "ret_", "ex_")) else 0 for name in aggregate_figures()
@@ -266,62 +265,129 @@ def leaderboard(
     return rank_rows(summaries, subject_refs(by, list(summaries)), min_resolved=min_resolved)
 
 
+RANK_DIGITS = 12  # bounds equal to this many places share a rank (floating-point noise is not skill)
+
+
+def rank_columns(figures: dict) -> dict:
+    """The SubjectAggregate columns the stored board ranks by, from one row of figures."""
+    n = figures["n_skill"]
+    bound = skill_lower_bound(n, figures["skill_sum"], figures["skill_sq"])
+    return {
+        "n_skill": n,
+        "resolved": figures["n_hits"] + figures["n_misses"],
+        "total": figures["n_total"],
+        "bound": bound,
+        "rank_bound": None if bound is None else round(bound, RANK_DIGITS),
+    }
+
+
 class BoardPart(Sequence):
-    """A slice of a Board, itself lazy: what a Paginator or a template slice needs (len, slicing)."""
+    """A part of the stored board (the ranked, the unranked, or the whole), read from SQL a slice at a time:
+    a slice is one ORDER BY ... LIMIT, so a page of a board with 20,000 subjects costs what a page of one
+    with 20 does."""
 
-    __slots__ = ("board", "start", "stop")
+    __slots__ = ("by", "length", "need", "part")
 
-    def __init__(self, board: Board, start: int, stop: int) -> None:
-        self.board, self.start, self.stop = board, start, stop
+    def __init__(self, by: str, need: int, *, part: str, length: int) -> None:
+        self.by, self.need, self.part, self.length = by, need, part, length
 
     def __len__(self) -> int:
-        return self.stop - self.start
+        return self.length
 
     def __getitem__(self, i):
         if isinstance(i, slice):
             lo, hi, step = i.indices(len(self))
-            return self.board[self.start + lo : self.start + hi : step]
+            rows = _board_rows(self.by, self.need, self.part, lo, hi) if hi > lo else []
+            return rows[::step] if step != 1 else rows
         if i < 0:
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError(i)
-        return self.board[self.start + i]
+        return _board_rows(self.by, self.need, self.part, i, i + 1)[0]
+
+    def __iter__(self):  # one query for the whole part, not one per row
+        return iter(self[:])
 
 
-class Board(Sequence):
-    """The whole unfiltered board, ranked, with each row built only when it is read.
+_AGGREGATES = SubjectAggregate._meta.db_table
+_SUBJECT_COLUMNS = {
+    "strategist": ("s.id", "s.name", "s.slug", "s.firm_id", "f.name", "f.slug"),
+    "firm": ("s.id", "s.name", "s.slug"),
+}
+_ELIGIBLE = "a.bound IS NOT NULL AND a.n_skill >= %s"  # ranked: a bound and at least `need` scored
 
-    At a million forecasts the board has 20,000 subjects; a page shows 100 and the home page 5. The ranking
-    needs only each subject's skill bound, counts and name; the full Summary of a row (intervals, rates,
-    returns) is made when that row is read. The entries are plain tuples and dicts, so the board is cheap to
-    keep in the cache and to read back (model instances or 20,000 Summary objects took seconds to pickle).
-    """
 
-    __slots__ = ("entries", "n_ranked")
+def _board_rows(by: str, need: int, part: str, lo: int, hi: int) -> list[LeaderboardRow]:
+    """Rows lo..hi of a stored board part, ordered and ranked in SQL exactly as board_order does: the
+    eligible by bound (higher first), scored count, name (code points), id, ties in the rounded bound
+    sharing the first one's rank (RANK over the whole part, before the LIMIT); then the rest by resolved
+    and total counts, name, id."""
+    subject = ", ".join(f"{c} AS c{i}" for i, c in enumerate(_SUBJECT_COLUMNS[by]))
+    only = {"ranked": f" AND {_ELIGIBLE}", "unranked": f" AND NOT ({_ELIGIBLE})", "all": ""}[part]
+    name = 'b.c1 COLLATE "C"' if connection.vendor == "postgresql" else "b.c1"  # as Python sorts str
+    figures = "CAST(a.figures AS text)" if connection.vendor == "postgresql" else "a.figures"
+    sql = (
+        "SELECT CASE WHEN b.el = 1 THEN RANK() OVER (PARTITION BY b.el ORDER BY b.rank_bound DESC) END, b.* "
+        f"FROM (SELECT {subject}, CASE WHEN {_ELIGIBLE} THEN 1 ELSE 0 END AS el, a.bound, a.rank_bound, "
+        f"a.n_skill, a.resolved, a.total, {figures} AS figures "
+        f"FROM {_AGGREGATES} a {_join(by)} WHERE a.scope = %s{only}) b "
+        "ORDER BY b.el DESC, CASE WHEN b.el = 1 THEN b.bound END DESC, "
+        "CASE WHEN b.el = 1 THEN b.n_skill ELSE b.resolved END DESC, "
+        "CASE WHEN b.el = 0 THEN b.total END DESC, "
+        f"{name}, b.c0 LIMIT %s OFFSET %s"
+    )
+    params = [need, by] + ([need] if only else []) + [hi - lo, lo]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    if not found:
+        return []
+    k = len(_SUBJECT_COLUMNS[by])
+    decoded = json.loads("[" + ",".join(row[-1] for row in found) + "]")  # one decode for the page
+    return [
+        LeaderboardRow(row[0], _ref(tuple(row[1 : 1 + k])), summary_from_row(d))
+        for row, d in zip(found, decoded, strict=True)
+    ]
 
-    def __init__(self, entries: list[tuple], n_ranked: int) -> None:
-        self.entries = entries  # (rank or None, subject tuple, figures tuple): ranked first, in order
-        self.n_ranked = n_ranked
 
-    def __len__(self) -> int:
-        return len(self.entries)
+def _counts(by: str, need: int) -> tuple[int, int]:
+    """(ranked, unranked) subjects of a stored board: one query for both parts."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN {_ELIGIBLE} THEN 1 ELSE 0 END), 0) "
+            f"FROM {_AGGREGATES} a {_join(by)} WHERE a.scope = %s",
+            [need, by],
+        )
+        total, ranked = cursor.fetchone()
+    return int(ranked), int(total) - int(ranked)
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self._row(e) for e in self.entries[i]]
-        return self._row(self.entries[i])
 
-    @staticmethod
-    def _row(entry: tuple) -> LeaderboardRow:
-        rank, subject, figures = entry
-        figures_by_name = dict(zip(FIGURE_NAMES, figures, strict=True))
-        return LeaderboardRow(rank, _ref(subject), summary_from_row(figures_by_name))
+def _join(by: str) -> str:
+    subjects = (Strategist if by == "strategist" else Firm)._meta.db_table
+    join = f"JOIN {subjects} s ON s.id = a.subject_id"
+    if by == "strategist":
+        join += f" LEFT JOIN {Firm._meta.db_table} f ON f.id = s.firm_id"
+    return join
+
+
+class Board(BoardPart):
+    """The whole unfiltered board (every published forecast), ranked as rank_rows ranks, read lazily from the
+    precomputed aggregates' rank columns: the ranked subjects, then the unranked. Nothing is built for the
+    rows a page does not show, and nothing needs caching: a board page at a million forecasts is three small
+    queries (the counts, a page of the ranked, the top of the unranked)."""
+
+    __slots__ = ("n_ranked",)
+
+    def __init__(self, by: str, min_resolved: int) -> None:
+        need = max(min_resolved, 2)
+        self.n_ranked, n_unranked = _counts(by, need)
+        super().__init__(by, need, part="all", length=self.n_ranked + n_unranked)
 
     def ranked(self) -> BoardPart:
-        return BoardPart(self, 0, self.n_ranked)
+        return BoardPart(self.by, self.need, part="ranked", length=self.n_ranked)
 
     def unranked(self) -> BoardPart:
-        return BoardPart(self, self.n_ranked, len(self.entries))
+        return BoardPart(self.by, self.need, part="unranked", length=self.length - self.n_ranked)
 
 
 def split_board(rows) -> tuple[Sequence, Sequence]:
@@ -332,27 +398,9 @@ def split_board(rows) -> tuple[Sequence, Sequence]:
 
 
 def stored_board(by: str, *, min_resolved: int) -> Board:
-    """The board over every published forecast, from the precomputed aggregates: two queries. Ranked by
-    board_order, as rank_rows ranks, from the few figures ranking needs (no Summary per subject)."""
-    rows = list(
-        SubjectAggregate.objects.filter(scope=by)
-        .annotate(raw=Cast("figures", TextField()))
-        .values_list("subject_id", "raw")
-    )
-    # One JSON document for all the rows: 20,000 separate decodes were half of a cold board at full scale.
-    decoded = json.loads("[" + ",".join(raw for _k, raw in rows) + "]")
-    subjects = _subject_tuples(by, SubjectAggregate.objects.filter(scope=by).values("subject_id"))
-    need = max(min_resolved, 2)
-    figures: dict[int, tuple] = {}
-    keys = []
-    for (k, _raw), d in zip(rows, decoded, strict=True):
-        figures[k] = tuple(d[name] for name in FIGURE_NAMES)
-        n = d["n_skill"]
-        bound = skill_lower_bound(n, d["skill_sum"], d["skill_sq"]) if n >= need else None
-        keys.append((k, bound, n, d["n_hits"] + d["n_misses"], d["n_total"], subjects[k][1]))  # a RankKey
-    order = board_order(keys)
-    entries = [(rank, subjects[k], figures[k]) for rank, k in order]
-    return Board(entries, sum(1 for rank, _k in order if rank is not None))
+    """The board over every published forecast, from the precomputed aggregates: one COUNT now, one query
+    per page read."""
+    return Board(by, min_resolved)
 
 
 def filtered_leaderboard(
@@ -379,20 +427,21 @@ class RankKey(NamedTuple):
 def board_order(keys: Iterable[tuple]) -> list[tuple[int | None, int]]:
     """(rank or None, subject id) in board order: the eligible by bound (higher first), then scored count,
     then name, ties in the rounded bound sharing a rank; then the rest by resolved and total counts, then
-    name. Equal keys keep their given order. The one ranking of every board (live, stored, point in time).
+    name; then subject id, so equal keys come in one order everywhere. The one ranking of every board (live,
+    point in time; the stored board runs the same keys in SQL, BoardPart._fetch).
 
     `keys` are RankKeys or plain tuples in the same field order (the stored board passes 20,000 of them, and
     a plain tuple is twenty times cheaper to make than a NamedTuple): hence the indexes below."""
     keys = list(keys)
-    ranked = sorted((k for k in keys if k[1] is not None), key=lambda k: (-k[1], -k[2], k[5]))
+    ranked = sorted((k for k in keys if k[1] is not None), key=lambda k: (-k[1], -k[2], k[5], k[0]))
     out: list[tuple[int | None, int]] = []
     rank, previous = 0, None
     for position, k in enumerate(ranked, start=1):
-        bound = round(k[1], 12)
+        bound = round(k[1], RANK_DIGITS)
         if bound != previous:
             rank, previous = position, bound
         out.append((rank, k[0]))
-    rest = sorted((k for k in keys if k[1] is None), key=lambda k: (-k[3], -k[4], k[5]))
+    rest = sorted((k for k in keys if k[1] is None), key=lambda k: (-k[3], -k[4], k[5], k[0]))
     out.extend((None, k[0]) for k in rest)
     return out
 

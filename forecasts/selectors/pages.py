@@ -217,13 +217,15 @@ BOARD_CACHE_SECONDS = 3600
 
 
 def board(f: ForecastFilters, *, by: str = "strategist", version: datetime | None = None):
-    """The leaderboard over the filtered forecasts (two queries), cached per filter set.
+    """The leaderboard over the filtered forecasts.
 
-    A board aggregates every forecast, which at a million forecasts takes seconds; it only
-    changes when a forecast does, so it is cached under the data's last change (`version`,
-    the same stamp as Last-Modified): any change makes a new key, and old ones expire.
+    Unfiltered, it is the stored board: ranked in SQL over the precomputed aggregates and read a page at a
+    time (three small queries at any size), so there is nothing to cache. A filtered board aggregates the
+    forecasts the filters select (two queries, seconds at a million forecasts for a wide filter); it only
+    changes when a forecast does, so it is cached under the data's last change (`version`, the same stamp
+    as Last-Modified): any change makes a new key, and old ones expire.
     """
-    if version is None:
+    if version is None or f == ForecastFilters():
         return filtered_leaderboard(f, by=by)
     key = (
         "board:"

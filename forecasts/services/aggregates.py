@@ -21,7 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from forecasts.models import Forecast, SubjectAggregate
-from forecasts.selectors.leaderboards import aggregate_figures
+from forecasts.selectors.leaderboards import aggregate_figures, rank_columns
+
+RANK_FIELDS = ("n_skill", "resolved", "total", "bound", "rank_bound")
 
 Scope = SubjectAggregate.Scope
 _FIELD = {Scope.STRATEGIST: "strategist_id", Scope.FIRM: "firm_id", Scope.INSTRUMENT: "instrument_id"}
@@ -102,12 +104,14 @@ def refresh(scope: str, ids: Iterable[int]) -> None:
             if rows:
                 SubjectAggregate.objects.bulk_create(
                     [
-                        SubjectAggregate(scope=scope, subject_id=k, figures=v, updated_at=now)
-                        for k, v in rows.items()
+                        SubjectAggregate(
+                            scope=scope, subject_id=k, figures=f, updated_at=now, **rank_columns(f)
+                        )
+                        for k, f in rows.items()
                     ],
                     update_conflicts=True,
                     unique_fields=["scope", "subject_id"],
-                    update_fields=["figures", "updated_at"],
+                    update_fields=["figures", *RANK_FIELDS, "updated_at"],
                 )
             gone = set(chunk) - set(rows)
             if gone:  # no published forecast left: no row (the subject drops off the board)
@@ -139,11 +143,19 @@ def check() -> list[str]:
             .annotate(**aggregate_figures())
             .order_by()
         }
-        stored = dict(SubjectAggregate.objects.filter(scope=scope).values_list("subject_id", "figures"))
+        stored = {
+            row["subject_id"]: row
+            for row in SubjectAggregate.objects.filter(scope=scope).values(
+                "subject_id", "figures", *RANK_FIELDS
+            )
+        }
         for k in sorted(set(live) | set(stored)):
-            a, b = live.get(k), stored.get(k)
+            a, row = live.get(k), stored.get(k)
+            b = row and row["figures"]
             if a is None or b is None or any(abs((a[n] or 0) - (b.get(n) or 0)) > 1e-9 for n in a):
                 problems.append(f"{scope} {k}: stored {b} != live {a}")
+            elif (columns := {n: row[n] for n in RANK_FIELDS}) != rank_columns(b):
+                problems.append(f"{scope} {k}: rank columns {columns} != {rank_columns(b)} from its figures")
     return problems
 
 

@@ -174,3 +174,65 @@ def test_the_lazy_stored_board_ranks_exactly_as_rank_rows(demo, by, min_resolved
     assert list(unranked[1:3]) == [r for r in expected if r.rank is None][1:3]
     if len(ranked):
         assert ranked[-1] == list(ranked)[-1]
+
+
+@pytest.mark.parametrize("min_resolved", [2, 3])
+def test_the_sql_board_orders_names_and_ties_as_python_does(min_resolved):
+    """Equal bounds and counts fall back to the name, in code-point order (PostgreSQL's default collation
+    would put "adam" before "Zoe" and ignore accents; Python does not), then the id; ties in the rounded
+    bound share a rank; the unranked part orders by resolved and total counts."""
+    from forecasts.models import SubjectAggregate
+    from forecasts.selectors.leaderboards import (
+        EMPTY_FIGURES,
+        rank_columns,
+        rank_rows,
+        split_board,
+        stored_board,
+        subject_refs,
+        summary_from_row,
+    )
+
+    def figures(skills: list[float], extra_resolved: int = 0) -> dict:
+        n = len(skills)
+        return {
+            **EMPTY_FIGURES,
+            "n_total": n + extra_resolved + 1,
+            "n_hits": n + extra_resolved,
+            "n_pending": 1,
+            "n_skill": n,
+            "skill_sum": sum(skills),
+            "skill_sq": sum(s * s for s in skills),
+        }
+
+    people = [
+        ("Zoe", [0.3] * 3, 0),
+        ("adam", [0.3] * 3, 0),
+        ("Ádám", [0.3] * 3, 0),
+        ("Adam", [0.1 + 0.2] * 3, 0),  # a bound 0.30000000000000004: the same rank as 0.3
+        ("王小明", [0.3] * 4, 0),
+        ("Ben", [0.5], 3),  # unranked: one scored, four resolved
+        ("ben", [0.5], 1),
+        ("Zoe", [], 2),  # a second Zoe: the id decides
+        ("Zoe", [], 2),
+    ]
+    SubjectAggregate.objects.all().delete()  # only these people on the board
+    stored = {}
+    for i, (name, skills, extra) in enumerate(people):
+        stored[StrategistFactory(name=name, slug=f"s{i}").pk] = figures(skills, extra)
+    SubjectAggregate.objects.bulk_create(
+        SubjectAggregate(scope="strategist", subject_id=pk, figures=f, **rank_columns(f))
+        for pk, f in stored.items()
+    )
+    expected = rank_rows(
+        {k: summary_from_row(v) for k, v in stored.items()},
+        subject_refs("strategist", list(stored)),
+        min_resolved=min_resolved,
+    )
+    board = stored_board("strategist", min_resolved=min_resolved)
+    assert [(r.rank, r.subject.name) for r in board] == [(r.rank, r.subject.name) for r in expected]
+    assert list(board) == expected
+    ranked, unranked = split_board(board)
+    assert list(ranked[1:4]) == [r for r in expected if r.rank is not None][1:4]
+    assert list(unranked) == [r for r in expected if r.rank is None]
+    # The four bounds of 0.3 (one of them 0.30000000000000004 apart) are one rank.
+    assert len({r.rank for r in ranked if r.summary.skill.n == 3}) == 1
