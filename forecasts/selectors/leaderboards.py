@@ -322,19 +322,29 @@ def _board_rows(by: str, need: int, part: str, lo: int, hi: int) -> list[Leaderb
     eligible by bound (higher first), scored count, name (code points), id, ties in the rounded bound
     sharing the first one's rank (RANK over the whole part, before the LIMIT); then the rest by resolved
     and total counts, name, id."""
-    subject = ", ".join(f"{c} AS c{i}" for i, c in enumerate(_SUBJECT_COLUMNS[by]))
+    subject = ", ".join(_SUBJECT_COLUMNS[by])
     only = {"ranked": f" AND {_ELIGIBLE}", "unranked": f" AND NOT ({_ELIGIBLE})", "all": ""}[part]
-    name = 'b.c1 COLLATE "C"' if connection.vendor == "postgresql" else "b.c1"  # as Python sorts str
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""  # names as Python sorts str
     figures = "CAST(a.figures AS text)" if connection.vendor == "postgresql" else "a.figures"
+
+    def order(t: str) -> str:
+        return (
+            f"{t}el DESC, CASE WHEN {t}el = 1 THEN {t}bound END DESC, "
+            f"CASE WHEN {t}el = 1 THEN {t}n_skill ELSE {t}resolved END DESC, "
+            f"CASE WHEN {t}el = 0 THEN {t}total END DESC, {t}nm{collate}, {t}sid"
+        )
+
+    # Ranked and cut to the page over narrow rows (ids, counts, bound, name); the figures and the rest of
+    # the subject are joined for the page's rows only.
     sql = (
-        "SELECT CASE WHEN b.el = 1 THEN RANK() OVER (PARTITION BY b.el ORDER BY b.rank_bound DESC) END, b.* "
-        f"FROM (SELECT {subject}, CASE WHEN {_ELIGIBLE} THEN 1 ELSE 0 END AS el, a.bound, a.rank_bound, "
-        f"a.n_skill, a.resolved, a.total, {figures} AS figures "
-        f"FROM {_AGGREGATES} a {_join(by)} WHERE a.scope = %s{only}) b "
-        "ORDER BY b.el DESC, CASE WHEN b.el = 1 THEN b.bound END DESC, "
-        "CASE WHEN b.el = 1 THEN b.n_skill ELSE b.resolved END DESC, "
-        "CASE WHEN b.el = 0 THEN b.total END DESC, "
-        f"{name}, b.c0 LIMIT %s OFFSET %s"
+        f"SELECT p.rk, {subject}, {figures} FROM ("
+        "SELECT aid, sid, nm, el, bound, n_skill, resolved, total, "
+        "CASE WHEN el = 1 THEN RANK() OVER (PARTITION BY el ORDER BY rank_bound DESC) END AS rk FROM ("
+        f"SELECT a.id AS aid, s.id AS sid, s.name AS nm, CASE WHEN {_ELIGIBLE} THEN 1 ELSE 0 END AS el, "
+        "a.bound, a.rank_bound, a.n_skill, a.resolved, a.total "
+        f"FROM {_AGGREGATES} a JOIN {_subjects(by)} s ON s.id = a.subject_id WHERE a.scope = %s{only}) b "
+        f"ORDER BY {order('b.')} LIMIT %s OFFSET %s) p "
+        f"JOIN {_AGGREGATES} a ON a.id = p.aid {_join(by)} ORDER BY {order('p.')}"
     )
     params = [need, by] + ([need] if only else []) + [hi - lo, lo]
     with connection.cursor() as cursor:
@@ -362,9 +372,12 @@ def _counts(by: str, need: int) -> tuple[int, int]:
     return int(ranked), int(total) - int(ranked)
 
 
+def _subjects(by: str) -> str:
+    return (Strategist if by == "strategist" else Firm)._meta.db_table
+
+
 def _join(by: str) -> str:
-    subjects = (Strategist if by == "strategist" else Firm)._meta.db_table
-    join = f"JOIN {subjects} s ON s.id = a.subject_id"
+    join = f"JOIN {_subjects(by)} s ON s.id = a.subject_id"
     if by == "strategist":
         join += f" LEFT JOIN {Firm._meta.db_table} f ON f.id = s.firm_id"
     return join
