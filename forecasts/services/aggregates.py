@@ -151,8 +151,11 @@ def check() -> list[str]:
         }
         for k in sorted(set(live) | set(stored)):
             a, row = live.get(k), stored.get(k)
-            b = row and row["figures"]
-            if a is None or b is None or any(abs((a[n] or 0) - (b.get(n) or 0)) > 1e-9 for n in a):
+            if a is None or row is None:
+                problems.append(f"{scope} {k}: stored {row and row['figures']} != live {a}")
+                continue
+            b: dict = row["figures"]
+            if any(abs((a[n] or 0) - (b.get(n) or 0)) > 1e-9 for n in a):
                 problems.append(f"{scope} {k}: stored {b} != live {a}")
             elif (columns := {n: row[n] for n in RANK_FIELDS}) != rank_columns(b):
                 problems.append(f"{scope} {k}: rank columns {columns} != {rank_columns(b)} from its figures")
