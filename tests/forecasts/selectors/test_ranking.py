@@ -23,6 +23,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 from forecasts import selectors
@@ -178,9 +179,9 @@ def test_the_lazy_stored_board_ranks_exactly_as_rank_rows(demo, by, min_resolved
 
 @pytest.mark.parametrize("min_resolved", [2, 3])
 def test_the_sql_board_orders_names_and_ties_as_python_does(min_resolved):
-    """Equal bounds and counts fall back to the name, in code-point order (PostgreSQL's default collation
-    would put "adam" before "Zoe" and ignore accents; Python does not), then the id; ties in the rounded
-    bound share a rank; the unranked part orders by resolved and total counts."""
+    """Equal bounds and counts fall back to the name, in code-point order (a linguistic collation would put
+    "adam" before "Zoe" and ignore accents; Python does not), then the id; ties in the rounded bound share a
+    rank; the unranked part orders by resolved and total counts."""
     from forecasts.models import SubjectAggregate
     from forecasts.selectors.leaderboards import (
         EMPTY_FIGURES,
@@ -216,9 +217,26 @@ def test_the_sql_board_orders_names_and_ties_as_python_does(min_resolved):
         ("Zoe", [], 2),
     ]
     SubjectAggregate.objects.all().delete()  # only these people on the board
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        # The throwaway test cluster is initdb'd with the C locale, which already sorts by code point; a
+        # production database usually is not. Give the column a linguistic collation (undone with the test's
+        # transaction), so only the board's COLLATE "C" keeps the SQL order equal to Python's.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending trigger events before the ALTER
+            cursor.execute(
+                'ALTER TABLE forecasts_strategist ALTER COLUMN name TYPE varchar(200) COLLATE "und-x-icu"'
+            )
     stored = {}
     for i, (name, skills, extra) in enumerate(people):
         stored[StrategistFactory(name=name, slug=f"s{i}").pk] = figures(skills, extra)
+    if postgresql:  # the column's own order really differs from Python's
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name FROM forecasts_strategist WHERE id = ANY(%s) ORDER BY name", [list(stored)]
+            )
+            linguistic = [r[0] for r in cursor.fetchall()]
+        assert linguistic != sorted(linguistic)
     SubjectAggregate.objects.bulk_create(
         SubjectAggregate(scope="strategist", subject_id=pk, figures=f, **rank_columns(f))
         for pk, f in stored.items()
