@@ -487,7 +487,6 @@ class SubjectAggregate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["scope", "subject_id"], name="aggregate_unique_subject"),
         ]
-        indexes = [models.Index(fields=["scope", "-bound", "-n_skill"], name="aggregate_board_order")]
 
     def __str__(self) -> str:
         return f"{self.scope} {self.subject_id}"
