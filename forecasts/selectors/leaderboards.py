@@ -440,11 +440,11 @@ class RankKey(NamedTuple):
 def board_order(keys: Iterable[tuple]) -> list[tuple[int | None, int]]:
     """(rank or None, subject id) in board order: the eligible by bound (higher first), then scored count,
     then name, ties in the rounded bound sharing a rank; then the rest by resolved and total counts, then
-    name; then subject id, so equal keys come in one order everywhere. The one ranking of every board (live,
-    point in time; the stored board runs the same keys in SQL, BoardPart._fetch).
+    name; then subject id, so equal keys come in one order everywhere. The one ranking of every board built
+    in Python (live, filtered, point in time); the stored board runs the same keys in SQL (_board_rows), and
+    tests/forecasts/selectors/test_ranking.py holds the two to the same rows.
 
-    `keys` are RankKeys or plain tuples in the same field order (the stored board passes 20,000 of them, and
-    a plain tuple is twenty times cheaper to make than a NamedTuple): hence the indexes below."""
+    `keys` are RankKeys or plain tuples in the same field order: hence the indexes below."""
     keys = list(keys)
     ranked = sorted((k for k in keys if k[1] is not None), key=lambda k: (-k[1], -k[2], k[5], k[0]))
     out: list[tuple[int | None, int]] = []

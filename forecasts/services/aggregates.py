@@ -21,9 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from forecasts.models import Forecast, SubjectAggregate
-from forecasts.selectors.leaderboards import aggregate_figures, rank_columns
+from forecasts.selectors.leaderboards import EMPTY_FIGURES, aggregate_figures, rank_columns
 
-RANK_FIELDS = ("n_skill", "resolved", "total", "bound", "rank_bound")
+RANK_FIELDS = tuple(rank_columns(EMPTY_FIGURES))  # the columns rank_columns writes beside the figures
 
 Scope = SubjectAggregate.Scope
 _FIELD = {Scope.STRATEGIST: "strategist_id", Scope.FIRM: "firm_id", Scope.INSTRUMENT: "instrument_id"}

@@ -517,7 +517,7 @@ def test_user_text_is_escaped_everywhere(client, seed):
         assert "<script>alert(1)</script>" not in html, url
 
 
-def test_leaderboards_are_cached_until_the_data_changes(client, demo, django_assert_max_num_queries):
+def test_leaderboards_show_a_change_at_once(client, demo, django_assert_max_num_queries):
     from django.core.cache import cache as page_cache
 
     def ngan(response) -> tuple[int, int]:
