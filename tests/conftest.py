@@ -28,6 +28,19 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request to a /zh-hans/ page leaves its language active in
+    the thread (LocaleMiddleware activates it and nothing deactivates it), so text built later in another
+    test ("15 of 31 sessions complete") came out in Chinese, depending on the order the tests ran in."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(scope="module")
 def _demo_data(django_db_setup, django_db_blocker):
     """The demo loaded once per test module; each test runs in a transaction rolled back after it."""
