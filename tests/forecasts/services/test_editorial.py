@@ -179,6 +179,57 @@ def test_summary_mean_directional_return_counts_a_fall_as_a_gain_for_direction_d
     assert s.mean_boldness == pytest.approx(0.5)
 
 
+def test_a_refresh_stores_what_the_orm_computes_for_several_subjects_at_once():
+    """refresh() runs the figures query from SQL the ORM compiled once, with the ids spliced in: for
+    several subjects per scope, with hits, misses, pending and directional calls, it stores exactly the
+    ORM's own grouped aggregate, and a subject left with nothing published loses its row."""
+    from forecasts.models import SubjectAggregate
+    from forecasts.selectors.leaderboards import aggregate_figures
+    from forecasts.services import aggregates
+
+    people = [StrategistFactory() for _ in range(3)]
+    markets = [InstrumentFactory() for _ in range(2)]
+    decided = {"resolved_on": date(2025, 6, 30), "baseline": 100.0, "difficulty": 0.25}
+    for i, (status, kind) in enumerate(
+        [("hit", "direction_up"), ("miss", "reach"), ("pending", "reach"), ("hit", "direction_down")] * 2
+    ):
+        f = make_forecast(
+            instrument=markets[i % 2],
+            strategist=people[i % 3],
+            kind=kind,
+            target=None if kind.startswith("direction") else 120.0,
+        )
+        if status != "pending":
+            Forecast.all_objects.filter(pk=f.pk).update(
+                status=status,
+                skill=0.5 if status == "hit" else -0.25,
+                window_return=0.01 * (i + 1),
+                benchmark_return=0.004 * i,
+                **decided,
+            )
+    lonely = StrategistFactory()
+    # A stale row, as a strategist whose only forecast was deleted leaves: the refresh removes it.
+    SubjectAggregate.objects.create(scope="strategist", subject_id=lonely.pk, figures={"n_total": 1})
+    for scope, field in (
+        ("strategist", "strategist_id"),
+        ("firm", "firm_id"),
+        ("instrument", "instrument_id"),
+    ):
+        ids = set(Forecast.all_objects.values_list(field, flat=True)) | {lonely.pk}
+        aggregates.refresh(scope, ids)
+        orm = {
+            row.pop(field): row
+            for row in Forecast.objects.filter(**{f"{field}__in": ids})
+            .values(field)
+            .annotate(**aggregate_figures())
+            .order_by()
+        }
+        stored = dict(SubjectAggregate.objects.filter(scope=scope).values_list("subject_id", "figures"))
+        assert stored == orm and len(orm) >= 2
+    assert not SubjectAggregate.objects.filter(scope="strategist", subject_id=lonely.pk).exists()
+    assert aggregates.check() == []
+
+
 def test_the_precomputed_aggregates_follow_every_editorial_action(
     seed_forecast, hsi_with_prices, django_user_model
 ):
