@@ -56,12 +56,17 @@ def scoring_enqueue_batch(instrument_ids: list[int]) -> bool:
 
 
 def scoring_enqueue_on_commit(
-    instrument_ids: Iterable[int | None], *, revised_from: date | str | None = None
+    instrument_ids: Iterable[int | None],
+    *,
+    revised_from: date | str | None = None,
+    incremental: bool = False,
 ) -> None:
-    """Queue scoring of each instrument once the current transaction commits (at once outside one)."""
+    """Queue scoring of each instrument once the current transaction commits (at once outside one).
+    ``incremental``: as for scoring_enqueue (new forecasts: never scored, so the incremental rescore
+    picks them, and the instrument's other pending forecasts are not all scored again)."""
     for pk in sorted({pk for pk in instrument_ids if pk is not None}):
 
         def send(pk: int = pk) -> None:
-            scoring_enqueue(pk, revised_from=revised_from)
+            scoring_enqueue(pk, revised_from=revised_from, incremental=incremental)
 
         transaction.on_commit(send, robust=True)

@@ -290,3 +290,44 @@ def test_the_sweep_fans_out_in_batches_and_a_rerun_is_a_no_op(hsi_fresh, monkeyp
     assert ScoringCheckpoint.objects.filter(instrument=hsi_fresh).exists()
     again = tasks.score_instrument_batch.apply(args=[sent[0]]).get()  # a redelivery: nothing left to do
     assert again["full"] == 0 and again["changed"] == 0
+
+
+def test_a_recorded_forecast_is_scored_by_the_incremental_rescore(
+    hsi_fresh, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Recording queues the incremental rescore: the new forecast (never scored) is decided at once, and
+    the instrument's other pending forecasts are not all scored again for it (a full scoring per recorded
+    forecast was most of the worker's time under load)."""
+    import forecasts.tasks
+    from forecasts.services.recording import ForecastInput, SourceInput, record_source
+
+    for target in (40000.0, 41000.0, 42000.0):  # pending: far above any close, deadlines ahead
+        make_forecast(instrument=hsi_fresh, target=target, made_at=datetime(2026, 6, 1, 17, 30, tzinfo=HK))
+    forecasts_rescore_incremental(hsi_fresh)  # scores them and sets the checkpoint
+    before = snapshot()
+    full_runs = []
+    real = forecasts.tasks.forecasts_score
+    monkeypatch.setattr(
+        forecasts.tasks, "forecasts_score", lambda *a, **k: full_runs.append(a) or real(*a, **k)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = record_source(
+            SourceInput(
+                url="https://example.com/hsi-call", publication="Example", published=date(2025, 2, 14)
+            ),
+            [
+                ForecastInput(
+                    strategist="Alvin Ngan",
+                    firm="Zhongtai Financial",
+                    quote="expects the Hang Seng Index to reclaim last year's peak of about 23,200",
+                    instrument=hsi_fresh,
+                    kind="reach",
+                    target=23200,
+                    deadline=date(2025, 12, 31),
+                )
+            ],
+        )
+    new = Forecast.all_objects.get(pk=result.created[0].pk)
+    assert new.status == Status.HIT  # the HSI passed 23,200 in February 2025
+    assert full_runs == []
+    assert {pk: row for pk, row in snapshot().items() if pk != new.pk} == before
