@@ -25,6 +25,15 @@ class ResilientRedisCache(RedisCache):
             log.warning("cache %s failed, Redis unavailable: %s", name, exc)
             return default
 
+    def claim(self, key, timeout, version=None) -> bool | None:
+        """add() that tells an outage apart: True (this caller set the key), False (it was set already),
+        None (Redis unavailable: the caller must act as if it had the claim)."""
+        try:
+            return super().add(key, 1, timeout, version)
+        except _FAILURES as exc:
+            log.warning("cache claim failed, Redis unavailable: %s", exc)
+            return None
+
     def get(self, key, default=None, version=None):
         return self._guard("get", default, key, default, version)
 

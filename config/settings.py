@@ -208,6 +208,9 @@ CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None  # results live in our own models
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Recordings on one instrument within this many seconds share one incremental rescore
+# (forecasts.services.queueing); 0 sends each at once.
+HINDSIGHT_SCORING_DEBOUNCE_SECONDS = env.float("HINDSIGHT_SCORING_DEBOUNCE_SECONDS", default=1.0)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # every task is idempotent, so redelivery after a crash is safe
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

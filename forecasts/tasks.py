@@ -49,6 +49,8 @@ def score_forecasts(instrument_id: int, revised_from: str | None = None, increme
     completed since its last run can change (forecasts_rescore_incremental); otherwise (a forecast
     recorded or corrected, revised bars) every pending one, and with ``revised_from`` the decided ones
     those bars decided."""
+    if incremental and not revised_from:
+        queueing.scoring_started(instrument_id)  # before reading: a write from now on queues another run
     instrument = Instrument.objects.get(pk=instrument_id)
     with _one_scorer_per_instrument(instrument_id):
         if incremental and not revised_from:

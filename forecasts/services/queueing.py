@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from celery import current_app
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -35,14 +37,53 @@ def scoring_enqueue(
     bars, the sweep); ignored with ``revised_from``."""
     revised = revised_from.isoformat() if isinstance(revised_from, date) else revised_from
     kwargs: dict = {"revised_from": revised}
-    if incremental and revised is None:
+    coalesce = incremental and revised is None
+    if coalesce:
         kwargs["incremental"] = True
+        if _waiting(instrument_id):
+            return True  # a queued incremental rescore that has not started yet will read this commit
+    # A coalesced run waits a moment, so that a burst of writes shares it (with eager tasks: at once).
+    countdown = settings.HINDSIGHT_SCORING_DEBOUNCE_SECONDS if coalesce else None
     try:
-        current_app.tasks[SCORE_TASK].delay(instrument_id, **kwargs)
+        current_app.tasks[SCORE_TASK].apply_async((instrument_id,), kwargs, countdown=countdown)
     except (BrokerError, OSError) as exc:
         log.warning("could not queue scoring for instrument %s (broker down?): %s", instrument_id, exc)
+        if coalesce:
+            scoring_started(instrument_id)  # nothing is waiting after all
         return False
     return True
+
+
+# Coalescing (issue 13, make load): editors recording a burst of forecasts on one instrument queue one
+# incremental rescore, not one per forecast. A key in the shared Redis marks "an incremental rescore of
+# this instrument is queued and has not started"; the task deletes it before it reads anything, so a
+# writer that finds the key set committed before that read and its forecast is seen. Only with the shared
+# cache and a real worker (eager tasks run inline; a local-memory cache is not shared with the worker).
+# If the task is lost with its key set, writes for that instrument go unqueued for at most the key's
+# lifetime; the hourly sweep (`score_all_pending`) scores them in any case. The run is sent with a short
+# countdown (HINDSIGHT_SCORING_DEBOUNCE_SECONDS, 1 s): an idle worker would otherwise start each one at
+# once, clear the mark, and every write would pay the run's fixed cost (about 22 ms: the instrument's
+# pending rows, calendar, bars) — a new forecast shows as scored a second later instead.
+COALESCE_SECONDS = 120
+
+
+def _waiting_key(instrument_id: int) -> str:
+    return f"hindsight:scoring-waiting:{instrument_id}"
+
+
+def _waiting(instrument_id: int) -> bool:
+    """True if an incremental rescore of the instrument is queued and not started (then nothing to send);
+    otherwise claims the mark for the task about to be sent. False whenever it cannot tell."""
+    claim = getattr(cache, "claim", None)
+    if claim is None or settings.CELERY_TASK_ALWAYS_EAGER:
+        return False
+    return claim(_waiting_key(instrument_id), COALESCE_SECONDS) is False
+
+
+def scoring_started(instrument_id: int) -> None:
+    """The incremental rescore calls this before it reads: later writes must queue another one."""
+    if hasattr(cache, "claim"):
+        cache.delete(_waiting_key(instrument_id))
 
 
 def scoring_enqueue_batch(instrument_ids: list[int]) -> bool:

@@ -331,3 +331,71 @@ def test_a_recorded_forecast_is_scored_by_the_incremental_rescore(
     assert new.status == Status.HIT  # the HSI passed 23,200 in February 2025
     assert full_runs == []
     assert {pk: row for pk, row in snapshot().items() if pk != new.pk} == before
+
+
+@pytest.mark.services
+def test_a_burst_of_recordings_on_one_instrument_queues_one_incremental_rescore(
+    hsi_fresh, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """With the shared Redis and a real worker's settings (tasks not eager), recordings on an instrument
+    whose incremental rescore is queued and not started queue nothing more; once the task starts (it
+    clears the mark before it reads) the next recording queues again, and the task run then scores
+    every forecast recorded in the burst. A revision of bars is never folded into it. With Redis down,
+    every write queues its own."""
+    import os
+    import uuid
+
+    import forecasts.tasks
+    from forecasts.services import queueing
+    from forecasts.services.recording import ForecastInput, SourceInput, record_source
+    from tests.conftest import require_service
+
+    url = os.environ.get("HINDSIGHT_TEST_REDIS_URL", "")
+    require_service("Redis", bool(url))
+    redis_cache = {
+        "BACKEND": "config.cache.ResilientRedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": uuid.uuid4().hex,
+    }
+    settings.CACHES = {"default": redis_cache}
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    forecasts_rescore_incremental(hsi_fresh)  # a checkpoint, as in production
+    sent: list[tuple] = []
+    monkeypatch.setattr(
+        forecasts.tasks.score_forecasts,
+        "apply_async",
+        lambda args, kwargs, countdown=None: sent.append((args, kwargs, countdown)),
+    )
+
+    def record(n: int) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            record_source(
+                SourceInput(
+                    url=f"https://example.com/burst-{n}", publication="Example", published=date(2025, 2, 14)
+                ),
+                [
+                    ForecastInput(
+                        strategist=f"Burst Strategist {n}",
+                        quote=f"the Hang Seng could reach {23000 + n}",
+                        instrument=hsi_fresh,
+                        kind="reach",
+                        target=23000 + n,
+                        deadline=date(2025, 12, 31),
+                    )
+                ],
+            )
+
+    for n in range(3):
+        record(n)
+    assert sent == [((hsi_fresh.pk,), {"revised_from": None, "incremental": True}, 1.0)]
+    queueing.scoring_enqueue(hsi_fresh.pk, revised_from=date(2025, 1, 2))  # revised bars: always sent
+    assert len(sent) == 2 and sent[1][2] is None  # and at once
+    forecasts.tasks.score_forecasts.run(hsi_fresh.pk, incremental=True)  # the worker runs the first one
+    burst = Forecast.all_objects.filter(source__url__startswith="https://example.com/burst-")
+    assert sorted(burst.values_list("status", flat=True)) == [Status.HIT] * 3
+    record(3)
+    assert len(sent) == 3  # the task had started: a new write queues a new run
+    settings.CACHES = {"default": {**redis_cache, "LOCATION": "redis://127.0.0.1:9/0"}}  # Redis down
+    record(4)
+    record(5)
+    assert len(sent) == 5
