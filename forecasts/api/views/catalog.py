@@ -269,9 +269,12 @@ class SourceViewSet(ApiView, mixins.CreateModelMixin, viewsets.ReadOnlyModelView
         body.is_valid(raise_exception=True)
         result = source_record(body.validated_data, actor=request.user)
         source = self.get_queryset().get(pk=result.source.pk)
-        forecasts = [item.forecast for item in result.items]
-        for forecast in forecasts:
-            forecast.refresh_from_db()
+        # As stored (the scorer may already have run), with what the serializer shows: one query.
+        ids = [item.forecast.pk for item in result.items]
+        stored = Forecast.all_objects.select_related(
+            "strategist", "firm", "source", "instrument", "other_instrument"
+        ).in_bulk(ids)
+        forecasts = [stored[pk] for pk in ids]
         return Response(
             {
                 "source": s.SourceSerializer(source).data,
