@@ -205,5 +205,8 @@ def check() -> list[str]:
 
 def on_forecast_saved(sender, instance, **kwargs) -> None:
     """post_save / post_delete of a Forecast: the subjects it belongs to now. A change that moves it to
-    another subject (a correction of its instrument) also refreshes where it was, itself."""
+    another subject (a correction of its instrument) also refreshes where it was, itself. A draft just
+    created enters no figure (they count published forecasts only): nothing to refresh."""
+    if kwargs.get("created") and instance.published_at is None:
+        return
     forecasts_changed([instance])
