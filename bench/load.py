@@ -11,13 +11,15 @@ the API (POST /api/sources/ with a knox token each).
 It exits non-zero if any request failed (non-2xx, a connection error, or an answer without the content
 it must have: a leaderboard listing strategists, a track record that parses as JSON with its keys), if
 the overall p95 latency is above --p95-ms, or if any forecast an editor got a 201 for is missing from
-the database afterwards (counted with Django in this process, drafts included: all_objects). The
-anonymous API throttle is lifted for the run: one loopback client would otherwise be throttled, which
-is the throttle working, not a failure.
+the database afterwards (counted with Django in this process, drafts included: all_objects), or if the
+worker has not scored every one of them within a minute of the end (scoring is coalesced per
+instrument, forecasts.services.queueing). The anonymous API throttle is lifted for the run: one
+loopback client would otherwise be throttled, which is the throttle working, not a failure.
 
-The p95 bound: on the 2-core CI machine, 100 clients queue behind 4 gunicorn workers and p95 was about
-1.7 s (BENCHMARKS.md); 5 s is about three times that, loose enough for a shared machine, tight enough to
-catch a page that became several times slower.
+The p95 bound: the failing bound (--p95-ms, 5 s) is loose, for a shared machine, and catches a page
+that became many times slower; the line printed at the end also compares p95 with issue 13's target
+(250 ms for 100 clients over 2 minutes, about 236 ms measured, BENCHMARKS.md). The clients wait for
+each answer and send the next at once, so on 2 cores p95 is mostly queueing: 100 / throughput.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ CELERY = str(Path(sys.executable).with_name("celery"))
 from tests.servers import free_port  # noqa: E402
 
 WRITE = "POST /api/sources/"
+P95_TARGET_MS = 250  # issue 13, for 100 clients over 2 minutes (make load); --p95-ms is the failing bound
 PATHS = [
     "/leaderboard/",
     "/strategists/geoff-kendrick/",
@@ -230,6 +233,22 @@ def recorded(ids: list[int]) -> tuple[int, int]:
     return found, len(ids)
 
 
+def wait_scored(ids: list[int], seconds: float) -> int:
+    """How many of the forecasts are still unscored (scored_at null) once `seconds` have passed, or
+    sooner when none is."""
+    from forecasts.models import Forecast
+
+    deadline = time.monotonic() + seconds
+    while True:
+        left = sum(
+            Forecast.all_objects.filter(pk__in=ids[i : i + 1000], scored_at__isnull=True).count()
+            for i in range(0, len(ids), 1000)
+        )
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -266,6 +285,9 @@ def main() -> int:
         )
     try:
         report = run(port, args.clients, args.seconds, tokens, target)
+        # The worker scores what the editors recorded (coalesced, a second after the last write): wait
+        # for it before stopping it, and count what it has not scored.
+        report["unscored_after_wait"] = wait_scored(report["written_ids"], 60 if worker else 0)
     finally:
         server.terminate()
         server.wait(30)
@@ -289,10 +311,14 @@ def main() -> int:
         problems.append("the editors recorded nothing")
     if found != posted:
         problems.append(f"{posted - found} of {posted} recorded forecasts missing from the database")
+    if report["unscored_after_wait"]:
+        problems.append(f"{report['unscored_after_wait']} recorded forecasts never scored by the worker")
     print(
         f"load: {overall['requests']} requests, {overall['rps']} req/s; p50 {overall['p50_ms']} ms, "
-        f"p95 {overall['p95_ms']} ms (bound {args.p95_ms:g} ms), p99 {overall['p99_ms']} ms; "
-        f"{sum(report['failures'].values())} errors; forecasts written {posted}, found {found}"
+        f"p95 {overall['p95_ms']} ms (bound {args.p95_ms:g} ms; issue 13 target < {P95_TARGET_MS} ms: "
+        f"{'met' if (overall['p95_ms'] or 1e9) < P95_TARGET_MS else 'MISSED'}), p99 {overall['p99_ms']} ms; "
+        f"{sum(report['failures'].values())} errors; forecasts written {posted}, found {found}, "
+        f"unscored {report['unscored_after_wait']}"
     )
     for problem in problems:
         print(f"load: FAIL: {problem}", file=sys.stderr)
