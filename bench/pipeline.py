@@ -3,18 +3,21 @@ so it runs in worker processes as it is).
 
 Pipeline: per chunk of instruments, COPY the bars and the forecasts out of PostgreSQL, score each
 instrument's forecasts with ``forecasts.scoring.bulk.score_many``, and stream the results through a second
-connection's COPY into a temp table; then, in one transaction, append a ForecastEvent for every change
-of outcome (INSERT .. SELECT) and write the score fields (one UPDATE .. FROM, compare-and-swap on the
-status read). Floor: the same reads and the same writes (the very result rows, replayed from a file),
-with no scoring.
+connection's COPY into a temp table; per chunk, on that connection's own thread (ChunkWriter) while the
+next chunk is read and scored, append a ForecastEvent for every change of outcome (INSERT .. SELECT) and
+write the score fields (UPDATE .. FROM, compare-and-swap on the status read), all in one transaction.
+Floor: the same reads and the same writes (the very result rows, replayed from a file), with no scoring.
 """
 
 from __future__ import annotations
 
 import io
+import queue
 import resource
+import threading
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -281,6 +284,56 @@ def finish_writes(writer: psycopg.Connection, *, rollback: bool = False) -> tupl
     return events, updated
 
 
+class ChunkWriter:
+    """Writes the result lines chunk by chunk on its own connection and thread, while the caller reads
+    and scores the next chunk: per chunk, COPY into the temp table, the events and the UPDATE (the same
+    statements as finish_writes), in one transaction committed (or rolled back) by finish(). The database
+    works on chunk k while Python scores chunk k+1 (on 2 cores the two overlap; psycopg waits on the
+    server without the GIL). `put` blocks when two chunks are waiting, so memory stays bounded. The floor
+    writes through it too, so the ratio compares like with like."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self.events = self.updated = 0
+        self.error: BaseException | None = None
+        self.queue: queue.Queue[str | None] = queue.Queue(maxsize=2)
+        conn.execute(TEMP_DDL)
+        self.thread = threading.Thread(target=self._run, name="chunk-writer", daemon=True)
+        self.thread.start()
+
+    def put(self, lines: str) -> None:
+        if self.error is not None:
+            raise RuntimeError("the chunk writer failed") from self.error
+        if lines:
+            self.queue.put(lines)
+
+    def _run(self) -> None:
+        while (lines := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain: the caller sees the error at its next put or at finish
+            try:
+                self.conn.execute("TRUNCATE bench_scores")
+                with self.conn.cursor().copy("COPY bench_scores FROM STDIN") as copy:
+                    copy.write(lines)
+                self.conn.execute("ANALYZE bench_scores")
+                self.events += self.conn.execute(EVENTS_SQL).rowcount
+                self.updated += self.conn.execute(UPDATE_SQL).rowcount
+            except BaseException as exc:  # handed to the caller
+                self.error = exc
+
+    def finish(self, *, rollback: bool = False) -> tuple[int, int]:
+        """Wait for the chunks sent, then commit (``rollback``: undo, for a same-run baseline)."""
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None or rollback:
+            self.conn.rollback()
+            if self.error is not None:
+                raise RuntimeError("the chunk writer failed") from self.error
+        else:
+            self.conn.commit()
+        return self.events, self.updated
+
+
 # ------------------------------------------------------------------------------------------ runs
 
 
@@ -308,8 +361,8 @@ def rescore(
     with psycopg.connect(dsn) as reader, psycopg.connect(dsn) as writer:
         reader.execute("SET TIME ZONE 'UTC'")
         market = Market(reader, benchmarks)
-        writer.execute(TEMP_DDL)
-        with writer.cursor().copy("COPY bench_scores FROM STDIN") as copy:
+        chunks = ChunkWriter(writer)
+        try:
             for lo in range(0, len(ids), CHUNK_INSTRUMENTS):
                 chunk = list(ids[lo : lo + CHUNK_INSTRUMENTS])
                 t = time.perf_counter()
@@ -322,20 +375,23 @@ def rescore(
                 counts["bars"] += len(bars)
                 if mode == "floor":
                     t = time.perf_counter()
-                    for _ in range(len(forecasts)):
-                        copy.write(next(replay_lines))
+                    chunks.put("".join(next(replay_lines) for _ in range(len(forecasts))))
                     timing["write_s"] += time.perf_counter() - t
                     continue
                 t = time.perf_counter()
                 lines = _score_chunk(market, forecasts, bars, as_of)
                 timing["score_s"] += time.perf_counter() - t
                 t = time.perf_counter()
-                copy.write("".join(lines))
+                chunks.put("".join(lines))
                 if recorder:
                     recorder.writelines(lines)
                 timing["write_s"] += time.perf_counter() - t
+        except BaseException:
+            with suppress(RuntimeError):
+                chunks.finish(rollback=True)
+            raise
         t = time.perf_counter()
-        events, updated = finish_writes(writer, rollback=rollback)
+        events, updated = chunks.finish(rollback=rollback)
         timing["write_s"] += time.perf_counter() - t
     if recorder:
         recorder.close()
