@@ -158,7 +158,8 @@ class _Sentence:
 
 def _split_sentences(norm: str) -> list[_Sentence]:
     """Sentences with offsets. A line break ends a sentence unless the line wraps mid-sentence (a CJK
-    line without closing punctuation followed by CJK text, or an English line followed by lowercase)."""
+    line without closing punctuation followed by CJK text, or an English line ending in a word or a comma
+    followed by lowercase or, on the next line, an opening parenthesis)."""
     out: list[_Sentence] = []
     n = len(norm)
     start = 0
@@ -186,7 +187,10 @@ def _split_sentences(norm: str) -> list[_Sentence]:
             prev = norm[i - 1] if i > 0 else ""
             nxt = norm[j] if j < n else ""
             cjk_wrap = (_is_cjk(prev) or prev in "，、：,:") and (_is_cjk(nxt) or nxt in "，、。：」,:")
-            en_wrap = prev.isalnum() and nxt.islower()
+            # wire copy wrapped at a fixed width: "…the target price for Alibaba\n(09988) to HKD212.7"
+            en_wrap = (prev.isalnum() or prev == ",") and (
+                nxt.islower() or (nxt == "(" and "\n" not in norm[i + 1 : j])
+            )
             if not (cjk_wrap or en_wrap):
                 emit(start, i)
                 start = j
@@ -276,6 +280,8 @@ DEFAULT_ALIASES: dict[str, str | None] = {
     "S&P 500": "GSPC",
     "S&P500": "GSPC",
     "S&P": "GSPC",
+    "S & P 500": "GSPC",  # as some copy spaces it
+    "S & P": "GSPC",
     "SPX": "GSPC",
     "Standard & Poor's 500": "GSPC",
     "標普500": "GSPC",
@@ -654,9 +660,12 @@ def _arabic_levels(norm: str, a: int, b: int, small: bool = False) -> Iterator[L
         s = m.start("cur") if m.group("cur") else m.start("num")
         e = max(m.end(g) for g in ("num", "mult", "unit", "num2", "mult2", "unit2") if m.group(g))
         before = norm[s - 1] if s > 0 else ""
-        if before.isalpha() and not _is_cjk(before) and not m.group("cur"):
-            continue  # "Q2", "H1", "BTC2"
-        if before and (before in "-/." or before.isdigit()):
+        if (before.isalpha() and not _is_cjk(before) and not m.group("cur")) or (
+            before and (before in "-/." or before.isdigit())
+        ):
+            # "Q2", "H1", "BTC2", "mid-2026": not a level; a second number the match took with it
+            # ("by mid-2026 and 28,800 by December") is read on the next pass
+            pos = m.end("num")
             continue
         num, mult, unit, cur = m.group("num"), m.group("mult"), m.group("unit"), m.group("cur")
         num2 = m.group("num2")
@@ -678,7 +687,8 @@ def _arabic_levels(norm: str, a: int, b: int, small: bool = False) -> Iterator[L
             r"|sessions?\b|-session|deliveries\b|units\b|cars\b|vehicles\b|wafers\b|iPhones\b|phones\b|devices"
             r"|chips\b|employees\b|jobs\b|people\b|users\b|customers\b|tonnes\b|tons\b|barrels\b|homes\b|orders\b"
             r"|contracts\b|輛|部|台"
-            r"|trading days|percentage points?)",
+            r"|trading days|percentage points?"
+            r"|gmt\b|utc\b|hkt\b|et\b|est\b|edt\b|[ap]\.m\.|[ap]m\b)",  # "1006 GMT - Meituan…": a time
             follow,
         )
         if counter and (not re.match(r"\s?(?:年底|年尾|年中)", follow) or not unit):
@@ -699,15 +709,25 @@ def _arabic_levels(norm: str, a: int, b: int, small: bool = False) -> Iterator[L
             range_from = re.search(r"\brange[sd]?\s+from\s*$", lead, re.IGNORECASE)
             unit2_pct = bool(m.group("unit2") and re.match(r"per\s*cent|percent|%", m.group("unit2")))
             pct_then_level = percent and not unit2_pct
+            # "raised its target price of $245 to $260": the old target, then the new one
+            revised_from = re.search(
+                r"(?i)\b(?:rais|lift|boost|hik|bump|cut|lower|trim|reduc)\w*\b[^.;]{0,40}\b(?:target|forecast|estimate)"
+                r"(?:\s+price)?\s+(?:of\s+)?$",
+                norm[max(0, s - 70) : s],
+            )
             from_to = pct_then_level or (
                 "to" in connector
                 and not range_from
-                and (v2 >= value * 1.5 or re.search(r"\b(?:from|by)\b(?:\s+\S+){0,2}\s*$", lead) is not None)
+                and (
+                    v2 >= value * 1.5
+                    or re.search(r"\b(?:from|by)\b(?:\s+\S+){0,2}\s*$", lead) is not None
+                    or revised_from is not None
+                )
             )
             between = re.search(r"(?:between|介乎|介於|介于)\s*$", norm[max(0, s - 12) : s], re.IGNORECASE)
             if from_to:
                 # "from $169 to $204", "by $25 to $325": only the second number is a level
-                if re.search(r"\bfrom\b(?:\s+\S+){0,2}\s*$", lead):
+                if re.search(r"\bfrom\b(?:\s+\S+){0,2}\s*$", lead) or revised_from:
                     prior = value
                 s = m.start("cur2") if m.group("cur2") else m.start("num2")
                 percent = unit2_pct
@@ -1218,7 +1238,8 @@ _EXCLUDE_BEFORE = re.compile(
     r"\bfrom\s+(?:\S+\s+){0,4}(?:target|forecast|estimate|call)\s+of\s*$|(?:\bfrom\b|close\s+of|closed\s+at|closing|record\s+close"
     r"|(?<!hit\sa\s)(?<!reach\sa\s)(?<!to\sa\s)(?<!new\s)record\s+high|finished|currently|trading\s+(?:at|around|near)"
     r"|\bnow\s+(?:at|around|near)|hovering\s+(?:at|around|near)"
-    r"|is\s+trading|press\s+time|price\s+of|previous|earlier|up\s+from|\blows?\b|low\s+of|average\s+(?:target|of)"
+    r"|is\s+trading|press\s+time|(?<!target )price\s+of|previous|earlier|up\s+from|\blows?\b|low\s+of"
+    r"|average\s+(?:target|of)"
     r"|(?<!year-end )(?<!target )(?<!price )levels?\s+(?:around|of|near)|remains?\s+(?:around|near|at)"
     r"|(?<!hit\s)(?<!reach\s)an?\s+(?:all-time|record)\s+high\s+of"
     r"|較|较|收市|收報|收报|報(?!告)|高見|低見|觸及|触及|早前|早先|年初的|加)\w*(?:\s*[^\s\d]+){0,2}?\s*$",
@@ -1330,6 +1351,13 @@ _PERSON_PATTERNS = [
     ),
     # "Daniel Ives of Wedbush Securities", "Mary Lee at Acme Securities"
     re.compile(rf"(?P<name>{_NAME})\s+(?:of|at|with|from)\s+(?P<firm>{_FIRM})"),
+    # a firm the lists do not know, set off by the verb: "Jane Smith of Acme said", "Jane Smith, a
+    # strategist at Acme Partners, said", "Jane Smith from Zhongtai Futures expects"
+    re.compile(
+        rf"(?P<name>{_NAME})(?:,\s+(?:(?:a|an|the)\s+)?(?:[\w.'-]+\s+){{0,6}}?{_TITLE_WORDS}(?:\s+[\w.'-]+){{0,4}}?)?"
+        rf"\s+(?:of|at|with|from)\s+(?P<firm>[A-Z][\w&.'-]*(?:\s+(?:[A-Z][\w&.'-]*|&)){{0,3}}),?\s+"
+        rf"(?:also\s+|now\s+|still\s+)?{_SPEECH_EN}\b"
+    ),
     # "said Ken Chen", "according to David Roche"
     re.compile(rf"\b(?:said|says|(?i:according)\s+to|told\s+by)\s+(?P<name>{_NAME})"),
     # "Scott Rubner sees", "Chen Weicong stated"
@@ -1610,11 +1638,16 @@ def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[i
         return cached  # the speaker and the speaker marks of one sentence read it twice
     sent = norm[a:b]
     found: list[tuple[int, _Person, int]] = []
+    firm_spans: list[tuple[int, int]] = []  # "Jane Smith from Zhongtai Futures expects": not a person
     for i, pattern in enumerate(_PERSON_PATTERNS):
         for m in pattern.finditer(sent):
             name = m.group("name")
             if _NOT_NAMES.match(name) or _FIRM_RE.fullmatch(name):
                 continue
+            if any(lo <= m.start("name") < hi for lo, hi in firm_spans):
+                continue
+            if m.groupdict().get("firm"):
+                firm_spans.append((m.start("firm"), m.end("firm")))
             if any(tok in _NAME_STOPWORDS for tok in re.split(r"[\s-]+", name)):
                 continue
             name = re.sub(r"\s+(?:said|says|of|at|and)$", "", name)
@@ -1995,7 +2028,7 @@ _CURRENT_BEFORE = re.compile(
 _PRIOR_AFTER = re.compile(
     r"\s*,?\s*(?:up|down)?\s*from\s+(?:an?\s+|its\s+|his\s+|her\s+|their\s+|the\s+)?(?:previous\s+|prior\s+|earlier\s+"
     r"|old\s+|original\s+)?(?:(?:year-end\s+)?(?:target|forecast|estimate|call|projection)\s+(?:of\s+)?)?"
-    r"(?:US\$|HK\$|\$)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)",
+    rf"{_CURRENCY}?(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)",
     re.IGNORECASE,
 )
 # "由", "從" and what may stand between it and the old level:
@@ -2519,6 +2552,12 @@ def _features(
     return feats
 
 
+# Two people named as one speaker: "HSBC analysts Charlene Liu and Ritchie Sun say" (the corpus records
+# a forecast for each).
+_JOINT = re.compile(
+    rf"(?<![A-Za-z])(?P<one>{_NAME})\s+and\s+(?P<two>{_NAME})(?=\s+(?:say|said|wrote|note|noted|expect|see|argue|predict)\w*\b|\s*[,.])"
+)
+
 _CARRY_DEADLINE = True
 _INHERIT_HORIZON = True
 _CONTINUES = re.compile(
@@ -2584,8 +2623,13 @@ def _extract(
     previous_group_paragraph = -2
     claimed: dict[tuple[object, ...], int] = {}
     horizons: dict[tuple[str | None, str | None, str | None], tuple[Deadline, int]] = {}
+    partners: dict[str, str] = {}  # "analysts Charlene Liu and Ritchie Sun say": each speaks for both
     for sentence in _split_sentences(norm):
         a, b = sentence.start, sentence.end
+        for joint in _JOINT.finditer(norm, a, b):
+            one, two = (re.sub(r"\s+", " ", joint.group(g)) for g in ("one", "two"))
+            if not any(_ANY_FIRM_RE.fullmatch(n) or _NAME_STOPWORDS & set(n.split()) for n in (one, two)):
+                partners[one], partners[two] = two, one
         mentions = table.find(norm, a, b)
         tracked = [m for m in mentions if m.symbol]
         hedge = _hedge(norm, a, b)
@@ -2753,4 +2797,10 @@ def _extract(
             )
             if collect is not None and features:
                 collect.append((results[-1], features))
+            partner = partners.get(who.strategist or "")
+            if partner and claim.target is not None and (partner, *key[1:]) not in seen:
+                seen.add((partner, *key[1:]))
+                results.append(
+                    replace(results[-1], strategist=partner, speaker_evidence=f"named with {who.strategist}")
+                )
     return results

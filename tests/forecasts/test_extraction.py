@@ -1219,3 +1219,74 @@ def test_round_4_second_batch_forms():
     assert extract_forecasts("瑞穗預計英偉達二季度營收為462億美元，每股收益為1.01美元。", published=P25) == []
     c = one("Jane Roe of Acme Securities projected a year-end level of 7,000 for the S&P 500.", published=P25)
     assert (c.instrument, c.target, c.deadline) == ("GSPC", 7000, "2025-12-31")
+
+
+def test_round_6_forms():
+    # a second target after a horizon with a year in it ("mid-2026 and 28,800")
+    found = extract_forecasts(
+        "Acme Bank expects the Hang Seng Index to climb to 27,500 by mid-2026 and 28,800 by the end of "
+        "next year.",
+        published=P25,
+    )
+    assert [(c.target, c.deadline) for c in found] == [(27500, "2026-06-30"), (28800, "2026-12-31")]
+    # the S&P 500 as some copy spaces it
+    c = one("Jane Roe of Acme Securities sees the S & P 500 at 6,400 by year end.", published=P25)
+    assert (c.instrument, c.target) == ("GSPC", 6400)
+    # wire copy wrapped at a fixed width: the line break inside the sentence does not end it
+    c = one(
+        "Acme Securities lowered the target price for Tencent\n(00700) to HKD612 from HKD650 and kept\n"
+        "its buy rating.",
+        published=P25,
+    )
+    assert (c.instrument, c.target, c.superseded_target, c.firm) == ("0700.HK", 612, 650, "Acme Securities")
+    # a wire timestamp is not a level
+    found = extract_forecasts(
+        "0815 GMT - Tencent's games pipeline looks strong, Acme Securities analysts say in a note.",
+        published=P25,
+    )
+    assert [c for c in found if c.target is not None] == []
+    # two analysts named as one speaker: a forecast for each
+    found = extract_forecasts(
+        "Acme Securities analysts Mary Major and John Minor say they raise the target price for Tencent "
+        "to HK$700 from HK$650.",
+        published=P25,
+    )
+    assert sorted((c.strategist, c.target) for c in found) == [("John Minor", 700), ("Mary Major", 700)]
+    # ...but not two firms, and not a pair named elsewhere
+    found = extract_forecasts(
+        "Donald Duck and Daisy Duck met on Monday. Mary Major of Acme said the S&P 500 could reach 6,500.",
+        published=P25,
+    )
+    assert [(c.strategist, c.firm, c.target) for c in found] == [("Mary Major", "Acme", 6500)]
+
+
+def test_a_target_price_of_is_not_the_current_price_and_a_revision_of_it_is_not_a_band():
+    c = one("Acme Securities says Apple has a target price of $245.", published=P25)
+    assert (c.instrument, c.target) == ("AAPL", 245)
+    c = one("Acme Securities raised Apple's target price of $245 to $260.", published=P25)
+    assert (c.target, c.target_upper, c.superseded_target) == (260, None, 245)
+    c = one(
+        "Acme Securities sees the S&P 500 trading in a range of 6,000 to 6,500 by year end.", published=P25
+    )
+    assert (c.kind, c.target, c.target_upper) == ("range", 6000, 6500)
+
+
+@pytest.mark.parametrize(
+    ("text", "strategist", "firm"),
+    [
+        ("Mary Major of Acme said the S&P 500 could reach 6,500.", "Mary Major", "Acme"),
+        (
+            "Mary Major, a strategist at Acme Partners, said the S&P 500 could reach 6,500.",
+            "Mary Major",
+            "Acme Partners",
+        ),
+        (
+            "Mary Major from Zhongtai Futures expects the Hang Seng Index to reach 28,000.",
+            "Mary Major",
+            "Zhongtai Futures",
+        ),
+    ],
+)
+def test_a_person_of_a_firm_the_lists_do_not_know(text, strategist, firm):
+    c = one(text, published=P25)
+    assert (c.strategist, c.firm) == (strategist, firm)
