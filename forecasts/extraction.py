@@ -253,6 +253,8 @@ DEFAULT_ALIASES: dict[str, str | None] = {
     "Hong Kong stocks": "HSI",
     "Hong Kong shares": "HSI",
     "Hong Kong equities": "HSI",
+    "Hong Kong's stock market": "HSI",
+    "Hong Kong stock market": "HSI",
     "港股": "HSI",
     "大市": "HSI",
     "Hang Seng Tech Index": "HSTECH",
@@ -428,6 +430,8 @@ DEFAULT_ALIASES: dict[str, str | None] = {
     "the greenback against the yen": "USDJPY",
     "US dollar/yen": "USDJPY",
     "dollar/yuan": "USDCNY",
+    "USD/yuan": "USDCNY",
+    "Euro to US Dollar": "EURUSD",
     "阿里": "9988.HK",
     "期金": "GC_F",
     "XAU": "GC_F",
@@ -1651,6 +1655,13 @@ def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[i
             if any(tok in _NAME_STOPWORDS for tok in re.split(r"[\s-]+", name)):
                 continue
             name = re.sub(r"\s+(?:said|says|of|at|and)$", "", name)
+            # "Futurist Joseph Raczynski", "Billionaire John Paulson": a descriptor, then the name
+            name = re.sub(
+                r"^(?:Futurist|Billionaire|Veteran|Famed|Legendary|Investor|Trader|Economist|Strategist|Analyst)\s+"
+                r"(?=\S+\s+\S)",
+                "",
+                name,
+            )
             honorific = re.match(r"(?:Mr|Mrs|Ms|Dr|Prof)\.?\s+(\S+)$", name)
             if honorific:
                 known = speakers.lookup(honorific.group(1))
@@ -2003,9 +2014,10 @@ _MODAL_HIT = re.compile(
 _NOT_PRICE_BEFORE = re.compile(
     r"(?:\bearnings|\bEPS\b|per[- ]share\s+(?:estimate|earnings|forecast)|\brevenues?|\bsales\b|\bprofits?\b"
     r"|\bGDP\b"
-    r"|\bdividends?|\binflation|\bCPI\b|\byields?\b|\brates?\b|\bunemployment|\bmarket\s+(?:value|cap)"
+    r"|\bdividends?|\binflation|\bCPI\b|\byields?\b|(?<!exchange )\brates?\b|\bunemployment"
+    r"|\bmarket\s+(?:value|cap)"
     r"|\bturnover\b|\bvolumes?\b|\binflows?\b|\boutflows?\b|\bdeliveries|\bshipments|\bproduction|\boutput|\bEBIT"
-    r"|\bmargins?\b|\bvaluation\s+of|\bworth\b|\bvalue\s+of|盈利|每股盈利|每股收益|收入|營收|純利|淨利|利潤|經濟增長|經濟|通脹|息率|成交額|成交"
+    r"|\bmargins?\b|\bvaluation\s+of|\bnet\s+worth\b|\bworth\s+of\b|\bvalue\s+of|盈利|每股盈利|每股收益|收入|營收|純利|淨利|利潤|經濟增長|經濟|通脹|息率|成交額|成交"
     r"|利率|資金|交付|銷量|出貨|估值|市值)"
     r"(?:[^.;。；]|\.(?=\d)){0,30}$",
     re.IGNORECASE,
@@ -2063,7 +2075,7 @@ _MEDIAN_GROUP = re.compile(r"median|average|mean|consensus|poll|survey|平均", 
 
 _FX = ("USDJPY", "USDCNY", "EURUSD")
 _SMALL_CUE = re.compile(
-    r"(?i)(?:\b(?:to|at|of|toward|towards|around|near|above|below|beyond|past|between|hit|reach|test|touch|top"
+    r"(?i)(?:\b(?:to|at|of|into|toward|towards|around|near|above|below|beyond|past|between|hit|reach|test|touch|top"
     r"|exceed|breach|break)|至|到|見|於|于|上望|下望|挑戰|上試|下試|目標(?:價|位)?(?:為|是|定於|定在)?|升穿|跌穿|跌破|突破|介乎|在|約)"
     r"\s*(?:about\s+|around\s+|roughly\s+)?(?:the\s+)?$"
 )
@@ -2558,6 +2570,11 @@ _JOINT = re.compile(
     rf"(?<![A-Za-z])(?P<one>{_NAME})\s+and\s+(?P<two>{_NAME})(?=\s+(?:say|said|wrote|note|noted|expect|see|argue|predict)\w*\b|\s*[,.])"
 )
 
+_JOINT_FIRMS = re.compile(
+    rf"(?P<one>{_KNOWN_FIRMS})\s+and\s+(?P<two>{_KNOWN_FIRMS})(?=\s+(?:are|were|both|say|said|see|saw|expect|expected"
+    r"|predict|predicted|forecast|have|had|now)\b|\s*,)"
+)
+
 _CARRY_DEADLINE = True
 _INHERIT_HORIZON = True
 _CONTINUES = re.compile(
@@ -2624,12 +2641,16 @@ def _extract(
     claimed: dict[tuple[object, ...], int] = {}
     horizons: dict[tuple[str | None, str | None, str | None], tuple[Deadline, int]] = {}
     partners: dict[str, str] = {}  # "analysts Charlene Liu and Ritchie Sun say": each speaks for both
+    firm_partners: dict[str, str] = {}  # "Barclays and Macquarie are the most pessimistic, predicting…"
     for sentence in _split_sentences(norm):
         a, b = sentence.start, sentence.end
         for joint in _JOINT.finditer(norm, a, b):
             one, two = (re.sub(r"\s+", " ", joint.group(g)) for g in ("one", "two"))
             if not any(_ANY_FIRM_RE.fullmatch(n) or _NAME_STOPWORDS & set(n.split()) for n in (one, two)):
                 partners[one], partners[two] = two, one
+        for joint in _JOINT_FIRMS.finditer(norm, a, b):
+            one, two = (_clean_firm(joint.group(g)) or "" for g in ("one", "two"))
+            firm_partners[one], firm_partners[two] = two, one
         mentions = table.find(norm, a, b)
         tracked = [m for m in mentions if m.symbol]
         hedge = _hedge(norm, a, b)
@@ -2802,5 +2823,11 @@ def _extract(
                 seen.add((partner, *key[1:]))
                 results.append(
                     replace(results[-1], strategist=partner, speaker_evidence=f"named with {who.strategist}")
+                )
+            partner = firm_partners.get(claim_firm or "")
+            if partner and claim.target is not None and (None, partner, *key[2:]) not in seen:
+                seen.add((None, partner, *key[2:]))
+                results.append(
+                    replace(results[-1], firm=partner, speaker_evidence=f"named with {claim_firm}")
                 )
     return results

@@ -1290,3 +1290,61 @@ def test_a_target_price_of_is_not_the_current_price_and_a_revision_of_it_is_not_
 def test_a_person_of_a_firm_the_lists_do_not_know(text, strategist, firm):
     c = one(text, published=P25)
     assert (c.strategist, c.firm) == (strategist, firm)
+
+
+@pytest.mark.parametrize(
+    ("text", "instrument", "target", "firms"),
+    [
+        # two firms as one speaker: a forecast for each
+        (
+            "Barclays and Macquarie are the most pessimistic, predicting that gold will fall to $2,500 by "
+            "year end.",
+            "GC_F",
+            2500,
+            ["Barclays", "Macquarie"],
+        ),
+        (
+            "Acme Securities said USD/yuan is seen rising to 7.4 by the end of 2025.",
+            "USDCNY",
+            7.4,
+            ["Acme Securities"],
+        ),
+        # "exchange rate" is not an interest rate; a pair's band after "into"
+        (
+            "Currency analysts at Deutsche Bank forecast that the Euro to US Dollar exchange rate will reach "
+            "1.20 by the end of 2025.",
+            "EURUSD",
+            1.2,
+            ["Deutsche Bank"],
+        ),
+        ("UBS said: We expect EURUSD to move into the 1.15-1.20 range soon.", "EURUSD", 1.15, ["UBS"]),
+        (
+            "Citibank said Hong Kong's stock market could surge to as high as 27,000 points by the middle of "
+            "next year.",
+            "HSI",
+            27000,
+            ["Citibank"],
+        ),
+        # "worth" a price is a level; "net worth" is not
+        (
+            "Morgan Stanley expects the yuan to be worth 7.35 per dollar in mid-2025.",
+            "USDCNY",
+            7.35,
+            ["Morgan Stanley"],
+        ),
+    ],
+)
+def test_round_6_pairs_markets_and_joint_firms(text, instrument, target, firms):
+    found = [c for c in extract_forecasts(text, published=P25) if c.target is not None]
+    assert sorted(c.firm for c in found) == firms
+    assert {(c.instrument, c.target) for c in found} == {(instrument, target)}
+
+
+def test_a_descriptor_before_a_name_is_not_part_of_it():
+    c = one("Futurist Joseph Raczynski thinks bitcoin will reach $80k by the end of 2025.", published=P25)
+    assert c.strategist == "Joseph Raczynski"
+    found = extract_forecasts(
+        "The S&P 500 will rise by year end, said Jane Roe of Acme Securities, whose net worth is $8,000.",
+        published=P25,
+    )
+    assert [c.target for c in found if c.target is not None] == []
