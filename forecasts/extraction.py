@@ -888,6 +888,12 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
             "year_abs",
         ),
         (rf"\b(?P<y>{_YR})-end\b", "year_abs"),
+        # "its 2025 HSI target", "a 2026 year-end forecast": the target for that year's end
+        (
+            rf"\b(?P<y>{_YR})\s+(?:[A-Z][\w&.]*\s+){{0,3}}?(?:year[- ]end\s+)?(?:price\s+)?"
+            r"(?:targets?|forecasts?|estimates?|projections?)\b",
+            "year_abs",
+        ),
         (rf"\b(?:by\s+)?late[- ](?P<y>{_YR})\b|\bfiscal\s+(?:year\s+)?(?P<y2>{_YR})\b", "year_abs"),
         (rf"\b(?:end[- ](?:of[- ])?)?(?P<m>{_MONTH_RE})\.?\s+(?P<y>{_YR})\b", "month_abs"),
         (rf"\bin\s+(?P<y>{_YR})\b|\bfor\s+(?P<y2>{_YR})\b", "year_abs"),
@@ -965,7 +971,8 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
         # Chinese
         (r"明年\s*(?P<p>底|年底|年尾|中|上半年|下半年|初|首季)?", "cn_next"),
         (
-            r"(?:今年|本年)\s*(?P<p>底|年底|年尾|內|内|餘下|剩下的時間|上半年|下半年|年中)?|年底|年尾|年內|年内|年末|(?<!明)年中",
+            r"(?:今年|本年)\s*(?P<p>底|年底|年尾|內|内|餘下|剩下的時間|上半年|下半年|年中)?|年底|年尾|年內|年内|年末|年終|年终"
+            r"|(?<!明)年中",
             "cn_this",
         ),
         (
@@ -1950,6 +1957,18 @@ def _deadline_for(
     return preceding[-1] if preceding else None
 
 
+# A target named before the level ("set a target for the index to reach 31,000", "That new price target has
+# Moore expecting shares to reach $304") or "(to) trade at": a closing claim too.
+_CLOSING_BEFORE = re.compile(
+    r"(?i)\btargets?\b|\btrade\s+at\s*(?:about\s+|around\s+)?$"
+)  # English only: 目標可達 is reach
+# Words that keep a level `reach` at the end of a period too: a touch ("could hit HK$60 by year end"), or a
+# scenario's level (a bull case is a level to touch: "最牛目標為31,000點").
+_TOUCH = re.compile(
+    r"(?i)\b(?:hit|hits|touch|touches|test|tests|breach|revisit|bull|bullish|upside)\b"
+    r"|觸及|触及|挑戰|挑战|下試|上試|最牛|牛市|樂觀|乐观"
+)
+_END_OF_PERIOD = re.compile(r"(?i)\bend\b|year[- ]end|\bend-|年底|年尾|年末|年终|年終")
 _SEE_BEFORE = re.compile(r"\bsee(?:s|ing|n)?\b[^.;]{0,45}$", re.IGNORECASE)
 
 
@@ -2365,6 +2384,16 @@ def _claims_in(
         if kind == "close_above" and instrument in baselines and level.value < baselines[instrument] * 0.995:
             kind = "close_below"  # a target below the level the article gives for now
         deadline = _deadline_for(level.start, clause, deadlines, cjk, len(levels) == 1)
+        closing = (deadline is not None and _END_OF_PERIOD.search(deadline.phrase)) or _CLOSING_BEFORE.search(
+            norm[clause[0] : level.start]
+        )
+        if kind == "reach" and closing and not _TOUCH.search(f"{cue or ''} {norm[clause[0] : level.start]}"):
+            # "will rise to 6,300 by the end of the year", "gold to fall to $2,500 by year end", "年底見":
+            # a level at the end of a period is where the close must be (ANNOTATION.md: a year-end level,
+            # "sees X by …"), above the price unless the words or the price say below
+            down = _MOVE_DOWN.search(norm[max(clause[0], level.start - 40) : level.start])
+            below = instrument in baselines and level.value < baselines[instrument] * 0.995
+            kind = "close_below" if down or below else "close_above"
         if kind == "manual":
             claims.append(_Claim(instrument, "manual", None, None, deadline, level.start, cue, None, who))
             continue

@@ -1348,3 +1348,43 @@ def test_a_descriptor_before_a_name_is_not_part_of_it():
         published=P25,
     )
     assert [c.target for c in found if c.target is not None] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "deadline", "source"),
+    [
+        # a level at the end of a period is a closing claim (ANNOTATION.md: a year-end level, "sees X by")
+        (
+            "Jane Roe of Acme Securities said the S&P 500 will rise to 6,300 by the end of the year.",
+            "close_above",
+            "2025-12-31",
+            "implied",
+        ),
+        (
+            "Acme Securities predicts that gold will fall to $2,500 by year end.",
+            "close_below",
+            "2025-12-31",
+            "implied",
+        ),
+        (
+            "Acme Securities expects the Hang Seng Index to touch 28,000 next month.",
+            "reach",
+            "2025-04-30",
+            "implied",
+        ),
+        # a target named before the level
+        (
+            "Acme Securities set a target for the Hang Seng Index to reach 31,000 points.",
+            "close_above",
+            None,
+            "none",
+        ),
+        # "its 2025 HSI target", 年終目標: the horizon is the year's end
+        ("Acme Securities raised its 2025 HSI target to 25,500.", "close_above", "2025-12-31", "stated"),
+        ("德銀周三將標普500年終目標自6,550點上調至7,000點。", "close_above", "2025-12-31", "implied"),
+        ("瑞銀預期恒指明年底可升至30,000點。", "close_above", "2026-12-31", "implied"),
+    ],
+)
+def test_round_6_kinds_and_horizons(text, kind, deadline, source):
+    c = one(text, published=P25)
+    assert (c.kind, c.deadline, c.deadline_source) == (kind, deadline, source)
