@@ -1801,8 +1801,59 @@ def _group_name(sent: str) -> str | None:
     return name or None
 
 
+_FIRM_SHORT = {
+    "大摩": "摩根士丹利",
+    "小摩": "摩根大通",
+    "摩通": "摩根大通",
+    "匯豐": "滙豐",
+    "汇丰": "滙豐",
+    "美銀": "美國銀行",
+    "美银": "美國銀行",
+    "美国银行": "美國銀行",
+    "瑞银": "瑞銀",
+    "花旗銀行": "花旗",
+    "花旗集團": "花旗",
+    "花旗集团": "花旗",
+    "JPMorgan": "J.P. Morgan",
+    "JPMorgan Chase": "J.P. Morgan",
+    "Citigroup": "Citi",
+    "Citibank": "Citi",
+    "BofA": "Bank of America",
+    "Goldman": "Goldman Sachs",
+}
+
+
+def _firm_key(firm: str) -> str:
+    firm = re.sub(r"\s+", " ", _to_traditional(firm)).strip()
+    return _FIRM_SHORT.get(firm, firm).casefold()
+
+
+def _same_firm(one: str | None, two: str | None) -> bool:
+    if not one or not two:
+        return False
+    a, b = _firm_key(one), _firm_key(two)
+    return a == b or (min(len(a), len(b)) >= 2 and (a in b or b in a))
+
+
 def _speaker(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who | None) -> _Who | None:
-    """Who makes the claims in norm[a:b], or None when nobody can be named."""
+    """Who makes the claims in norm[a:b], or None when nobody can be named. A firm-only claim in Chinese
+    copy goes to the person of that firm the article named before ("摩根大通首席策略師Dubravko Lakos-Bujas
+    表示…。摩根大通預計標指明年底將升見7500點" is his call: the annotated corpus records it so)."""
+    who = _speaker_rule(norm, a, b, speakers, previous)
+    if (
+        who is not None
+        and who.strategist is None
+        and who.firm
+        and who.group is None
+        and _CJK_RE.search(norm[a:b])
+    ):
+        for person in reversed(speakers.people):
+            if _same_firm(person.firm, who.firm):
+                return _Who(person.name, person.firm, None, f"{who.evidence}; its person named before", 0.75)
+    return who
+
+
+def _speaker_rule(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who | None) -> _Who | None:
     sent = norm[a:b]
     people = _find_people(norm, a, b, speakers)
     if people:

@@ -1388,3 +1388,17 @@ def test_a_descriptor_before_a_name_is_not_part_of_it():
 def test_round_6_kinds_and_horizons(text, kind, deadline, source):
     c = one(text, published=P25)
     assert (c.kind, c.deadline, c.deadline_source) == (kind, deadline, source)
+
+
+def test_a_chinese_firm_only_claim_goes_to_the_person_of_that_firm_named_before():
+    found = extract_forecasts(
+        "摩根大通首席策略師Jane Roe表示，美股前景樂觀。摩通預計標普500指數明年底將升見7,500點。",
+        published=P25,
+    )
+    assert [(c.strategist, c.firm, c.target) for c in found if c.target] == [("Jane Roe", "摩根大通", 7500)]
+    # another firm's claim stays that firm's
+    found = extract_forecasts(
+        "摩根大通首席策略師Jane Roe表示，美股前景樂觀。高盛預計標普500指數明年底將升見7,200點。",
+        published=P25,
+    )
+    assert [(c.strategist, c.firm, c.target) for c in found if c.target] == [(None, "高盛", 7200)]
