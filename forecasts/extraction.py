@@ -888,6 +888,8 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
             "year_abs",
         ),
         (rf"\b(?P<y>{_YR})-end\b", "year_abs"),
+        # "see the S&P 500 ending 2026 at 7,400", "BTC will end 2025 at $30k"
+        (rf"\b(?:end|ends|ending|finish|finishes|finishing)\s+(?P<y>{_YR})\b", "year_abs"),
         # "its 2025 HSI target", "a 2026 year-end forecast": the target for that year's end
         (
             rf"\b(?P<y>{_YR})\s+(?:[A-Z][\w&.]*\s+){{0,3}}?(?:year[- ]end\s+)?(?:price\s+)?"
@@ -1726,6 +1728,8 @@ _FIRM_DESK = re.compile(
     rf"|(?P<firm2>{_KNOWN_FIRMS}|{_FIRM})(?:'s|')\s+(?:[\w-]+\s+){{0,3}}?(?i:strategists|analysts|economists|desk|team"
     rf"|research|house\s+view|(?:year-end\s+|price\s+|\d+-month\s+)?(?:target|objective|forecast|prediction|estimate)s?"
     rf"|(?:bull|bear|base)\s+case|outlook|call)\b"
+    # "strategists at Acme Research now see", "analysts from Goldman Sachs expect"
+    rf"|(?i:strategists|analysts|economists|researchers)\s+(?:at|from|with|of)\s+(?P<firm3>{_KNOWN_FIRMS}|{_FIRM})"
 )
 # "J.P.摩根策略師預計", "高盛的分析師團隊認為": the firm's desk, no person named.
 _CN_FIRM_DESK = re.compile(
@@ -1888,7 +1892,7 @@ def _speaker_rule(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who
         return _Who(None, subject, None, "firm only (subject of a forecast verb)", 0.7)
     desk = _FIRM_DESK.search(sent)
     if desk:
-        firm = _clean_firm(desk.group("firm") or desk.group("firm2"))
+        firm = _clean_firm(desk.group("firm") or desk.group("firm2") or desk.group("firm3"))
         if firm:
             speakers.last_firm = firm
             return _Who(None, firm, None, "firm only (its strategists / desk)", 0.8)

@@ -1402,3 +1402,17 @@ def test_a_chinese_firm_only_claim_goes_to_the_person_of_that_firm_named_before(
         published=P25,
     )
     assert [(c.strategist, c.firm, c.target) for c in found if c.target] == [(None, "高盛", 7200)]
+
+
+def test_strategists_at_a_firm_and_a_year_the_market_ends_at():
+    c = one(
+        "Strategists at Acme Research now see the S&P 500 ending 2026 at 7,400, up from 7,000.", published=P25
+    )
+    assert (c.firm, c.strategist, c.target, c.superseded_target, c.deadline, c.deadline_source) == (
+        "Acme Research",
+        None,
+        7400,
+        7000,
+        "2026-12-31",
+        "stated",
+    )
