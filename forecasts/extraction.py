@@ -535,6 +535,8 @@ class _AliasTable:
         for m in self.regex.finditer(norm, a, b):
             if m.group(0) == "國指" and norm[m.start() - 1 : m.start()] == "中":
                 continue  # "MSCI中國指數" is not the HSCEI
+            if m.group(0) == "港股" and re.match(r"(?:的)?目標價|(?:的)?目标价", norm[m.end() : m.end() + 4]):
+                continue  # "阿里巴巴港股目標價": the stock's Hong Kong line, not the market
             key = re.sub(r"\s+", " ", m.group(0)).casefold()
             found.append(_Mention(m.start(), m.end(), self.symbol_of.get(key), m.group(0)))
         return found
@@ -973,7 +975,7 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
         # Chinese
         (r"明年\s*(?P<p>底|年底|年尾|中|上半年|下半年|初|首季)?", "cn_next"),
         (
-            r"(?:今年|本年)\s*(?P<p>底|年底|年尾|內|内|餘下|剩下的時間|上半年|下半年|年中)?|年底|年尾|年內|年内|年末|年終|年终"
+            r"(?:今年|本年)\s*(?P<p>底|年底|年尾|內|内|餘下|剩下的時間|上半年|下半年|年中|中(?![國国港美期長长短線线]))?|年底|年尾|年內|年内|年末|年終|年终"
             r"|(?<!明)年中",
             "cn_this",
         ),
@@ -1096,7 +1098,7 @@ def _resolve(name: str, m: re.Match[str], published: date | None) -> tuple[date 
         return date(p.year + 1, 12, 31), "implied"
     if name == "cn_this":
         part = g.get("p") or ""
-        if part in ("上半年", "年中") or m.group(0) == "年中":
+        if part in ("上半年", "年中", "中") or m.group(0) == "年中":
             return date(p.year, 6, 30), "implied"
         return date(p.year, 12, 31), "implied"
     if name == "cn_span":
@@ -1255,7 +1257,9 @@ _EXCLUDE_BEFORE = re.compile(
     r"|average\s+(?:target|of)"
     r"|(?<!year-end )(?<!target )(?<!price )levels?\s+(?:around|of|near)|remains?\s+(?:around|near|at)"
     r"|(?<!hit\s)(?<!reach\s)an?\s+(?:all-time|record)\s+high\s+of"
-    r"|較|较|收市|收報|收报|報(?!告)|高見|低見|觸及|触及|早前|早先|年初的|加)\w*(?:\s*[^\s\d]+){0,2}?\s*$",
+    r"|較|较|收市|收報|收报|報(?!告)|高見|低見|早前|早先|年初的|加"
+    # 觸及 is where the market went, unless a modal makes it ahead: "或觸及6.82", "有望觸及31000點"
+    r"|(?<!有望)(?<!或)(?<!可)(?<!將)(?<!将)(?<!會)(?<!会)(?<!料)(?<!能)(?<!機會)(?<!机会)(?:觸及|触及))\w*(?:\s*[^\s\d]+){0,2}?\s*$",
     re.IGNORECASE,
 )
 _MOVE_UP = re.compile(
@@ -1561,6 +1565,8 @@ _CN_KNOWN_FIRMS = (
     r"|工銀國際|農銀國際|國投證券|信達國際|中州國際|勝利證券|艾德證券|盈透證券|老虎證券|長橋證券|西證國際|恒生銀行|恒生投資|東亞"
     r"|野村|東亞銀行|东亚银行|光大證券國際|光大证券国际|中泰國際|中泰国际|耀才證券|耀才证券|富途證券|富途证券|建銀國際|建银国际"
     r"|瑞穗|三菱日聯|三菱日联|三井住友|華贏東方證券|华赢东方证券|信誠證券投資服務|交銀國際|交银国际|中銀國際|中银国际|招銀國際|招银国际"
+    r"|法國興業銀行|法国兴业银行|法興銀行|法兴银行|法興|法兴|富國銀行|富国银行|傑富瑞|杰富瑞|美國銀行|美国银行|美林|澳新銀行|澳新"
+    r"|華僑銀行|华侨银行|大華銀行|大华银行|荷蘭國際|荷兰国际|加拿大皇家銀行|加拿大皇家银行|道明證券|道明证券|摩根資產管理|摩根资产管理"
 )
 _CN_FIRM_GENERIC = (
     rf"[{_CJK}]{{2,6}}?"
@@ -2150,7 +2156,8 @@ _MEDIAN_GROUP = re.compile(r"median|average|mean|consensus|poll|survey|平均", 
 _FX = ("USDJPY", "USDCNY", "EURUSD")
 _SMALL_CUE = re.compile(
     r"(?i)(?:\b(?:to|at|of|into|toward|towards|around|near|above|below|beyond|past|between|hit|reach|test|touch|top"
-    r"|exceed|breach|break)|至|到|見|於|于|上望|下望|挑戰|上試|下試|目標(?:價|位)?(?:為|是|定於|定在)?|升穿|跌穿|跌破|突破|介乎|在|約)"
+    r"|exceed|breach|break)|至|到|見|於|于|上望|下望|挑戰|上試|下試|目標(?:價|位)?(?:為|是|定於|定在)?|升穿|跌穿|跌破|突破|介乎|在|約"
+    r"|觸及|触及|達|达)"
     r"\s*(?:about\s+|around\s+|roughly\s+)?(?:the\s+)?$"
 )
 _PAIR_SENTENCE = re.compile(
@@ -2334,10 +2341,16 @@ def _claims_in(
     if learn_only:
         return []
     resp_symbols = resp_who = resp_labels = None
+    resp_deadlines: list[Deadline] | None = None
     if len(kept) >= 2 and _RESPECTIVELY.search(norm, a, b):
         resp_symbols, resp_who, resp_labels = _respective_targets(
             norm, a, [lv for lv, _ in kept], mentions, marks
         )
+        # "今年中及年底的目標價分別為27,500點及28,800點", "targets for mid-year and year-end of X and Y,
+        # respectively": as many horizons before the first level as levels, in order
+        ahead = [d for d in deadlines if d.end <= kept[0][0].start]
+        if len(ahead) == len(kept) and len({d.when for d in ahead}) == len(ahead):
+            resp_deadlines = ahead
     for index, (level, instrument) in enumerate(kept):
         clause = _clause_of(clauses, level.start)
         if resp_symbols:
@@ -2439,6 +2452,8 @@ def _claims_in(
         if kind == "close_above" and instrument in baselines and level.value < baselines[instrument] * 0.995:
             kind = "close_below"  # a target below the level the article gives for now
         deadline = _deadline_for(level.start, clause, deadlines, cjk, len(levels) == 1)
+        if resp_deadlines:
+            deadline = resp_deadlines[index]
         closing = (deadline is not None and _END_OF_PERIOD.search(deadline.phrase)) or _CLOSING_BEFORE.search(
             norm[clause[0] : level.start]
         )

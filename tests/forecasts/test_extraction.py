@@ -1416,3 +1416,31 @@ def test_strategists_at_a_firm_and_a_year_the_market_ends_at():
         "2026-12-31",
         "stated",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a stock's Hong Kong line ("港股目標價") is not the market
+        ("高盛將阿里巴巴港股目標價從158港元上調至174港元，維持「買入」評級。", [("9988.HK", 174, None)]),
+        # 觸及 ahead (a modal before it) is a level, and a pair's small level after it
+        ("華泰證券預計人民幣兌美元2026年底或觸及6.82。", [("USDCNY", 6.82, "2026-12-31")]),
+        ("中金劉剛表示，恒指極端樂觀情境有望觸及31000點。", [("HSI", 31000, None)]),
+        # firms the lists now know
+        ("法興銀行的分析師也預計，到今年年底，黃金價格將達到每盎司6000元。", [("GC_F", 6000, "2025-12-31")]),
+        # 今年中 and 年底 paired with the levels, respectively
+        (
+            "花旗維持對恒指今年中及年底的目標價分別為27,500點及28,800點。",
+            [("HSI", 27500, "2025-06-30"), ("HSI", 28800, "2025-12-31")],
+        ),
+    ],
+)
+def test_round_6_chinese_forms(text, expected):
+    found = [c for c in extract_forecasts(text, published=P25) if c.target is not None]
+    assert [(c.instrument, c.target, c.deadline) for c in found] == expected
+
+
+def test_a_touch_in_the_past_is_still_not_a_claim():
+    assert [
+        c for c in extract_forecasts("花旗表示，恒指昨日一度觸及26,000點。", published=P25) if c.target
+    ] == []
