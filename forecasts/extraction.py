@@ -2104,6 +2104,10 @@ _NOT_PRICE_BEFORE = re.compile(
 )
 # An average price over a period is not a level the market must reach or close at: "to average $3,100",
 # "平均每安士3,675美元", "平均金價預測從4000美元" (but "平均目標價" is the analysts' consensus target).
+_NOT_PRICE_SUBJECT = re.compile(
+    r"(?i)\b(?:earnings|EPS|revenues?|sales|profits?|GDP|economy|economic\s+growth|inflation|margins?|dividends?"
+    r"|deliveries|shipments)\b|盈利|收入|營收|营收|純利|纯利|淨利|净利|利潤|利润|經濟|经济|通脹|通胀|銷量|销量|出貨|出货"
+)
 _AVERAGE_BEFORE = re.compile(
     r"(?i)(?:\bto\s+average|\baveraging|\baverage\s+(?:price|gold\s+price)\s+of|平均(?!目標|預測|預期|預估|波幅))[^,，.;。；]{0,14}$"
 )
@@ -2318,6 +2322,9 @@ def _claims_in(
         if (
             _NOT_PRICE_BEFORE.search(norm[max(clause[0], level.start - 40) : level.start])
             or (level.percent and _GROWTH_AFTER.match(norm, level.end, min(b, level.end + 24)))
+            # "Earnings of Hang Seng Index companies is expected to rise more than 9 per cent",
+            # "cloud business revenue will grow by 18%", "香港經濟明年將增長2.8%": the move of something else
+            or (level.percent and _NOT_PRICE_SUBJECT.search(norm[clause[0] : level.start]))
             or _AVERAGE_BEFORE.search(norm[max(clause[0], level.start - 24) : level.start])
         ):
             if not soft:

@@ -1444,3 +1444,17 @@ def test_a_touch_in_the_past_is_still_not_a_claim():
     assert [
         c for c in extract_forecasts("花旗表示，恒指昨日一度觸及26,000點。", published=P25) if c.target
     ] == []
+
+
+def test_a_percentage_move_of_earnings_or_the_economy_is_not_the_markets():
+    for text in (
+        "Earnings of Hang Seng Index companies should rise more than 9 per cent next year, Acme said.",
+        "Acme Securities said the Hang Seng Index's cloud revenue will grow by 18% next year.",
+        "Acme Securities expects Hong Kong's economy to grow 2.8% and the Hang Seng Index to rally.",
+    ):
+        assert [c for c in extract_forecasts(text, published=P25) if c.kind == "move_pct"] == [], text
+    c = one(
+        "Acme Securities expects the Hang Seng Index to rise 9 per cent next year on better earnings.",
+        published=P25,
+    )
+    assert (c.kind, c.target) == ("move_pct", 9)
