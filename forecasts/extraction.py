@@ -847,6 +847,9 @@ class Deadline:
     start: int
     end: int
     phrase: str
+    # a list of horizons in one phrase ("for March, June and September 2026", "in three, six and twelve
+    # months", "2026年3月、6月和9月"): every one, in order; this Deadline is the last of them
+    series: tuple[Deadline, ...] = ()
 
 
 def _month_end(y: int, m: int) -> date:
@@ -1129,10 +1132,56 @@ def _resolve(name: str, m: re.Match[str], published: date | None) -> tuple[date 
     return None
 
 
+_SERIES_WORD = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen)"
+_MONTH_SERIES = re.compile(
+    rf"\b(?:for|in|by|at\s+the\s+end\s+of|end-)\s*(?P<list>{_MONTH_RE}(?:\s*,\s*{_MONTH_RE})*,?\s+and\s+{_MONTH_RE})"
+    rf"\s+(?:of\s+)?(?P<y>{_YR})\b",
+    re.IGNORECASE,
+)
+_SPAN_SERIES = re.compile(
+    rf"\b(?:in|over)\s+(?:the\s+next\s+)?(?P<list>{_SERIES_WORD}(?:\s*,\s*{_SERIES_WORD})*,?\s+and\s+{_SERIES_WORD})"
+    r"\s+(?P<u>months|years)\b",
+    re.IGNORECASE,
+)
+_CN_MONTH_SERIES = re.compile(
+    rf"(?P<y>{_YR})\s*年\s*(?P<list>\d{{1,2}}\s*月(?:\s*[、,，]\s*\d{{1,2}}\s*月)*\s*(?:和|及|與|与|、)\s*\d{{1,2}}\s*月)"
+)
+
+
+def _deadline_series(norm: str, a: int, b: int, published: date | None) -> list[Deadline]:
+    """Lists of horizons in one phrase, each as the Deadline of its last item carrying the whole series."""
+    out = []
+    for regex in (_MONTH_SERIES, _SPAN_SERIES, _CN_MONTH_SERIES):
+        for m in regex.finditer(norm, a, b):
+            items = re.findall(r"\d+|[A-Za-z]+", m.group("list"))
+            items = [t for t in items if t.lower() != "and"]
+            whens: list[tuple[date | None, str]] = []
+            if regex is _SPAN_SERIES:
+                months = 12 if m.group("u").lower() == "years" else 1
+                for t in items:
+                    n = _number_word(t)
+                    if not n:
+                        break
+                    whens.append((_add_months(published, n * months) if published else None, "implied"))
+            else:
+                y = int(m.group("y"))
+                for t in items:
+                    month = int(t) if t.isdigit() else _MONTHS.get(t.lower())
+                    if not month or not 1 <= month <= 12:
+                        break
+                    whens.append((_month_end(y, month), "stated"))
+            if len(whens) != len(items) or len(whens) < 2:
+                continue
+            phrase = norm[m.start() : m.end()]
+            series = tuple(Deadline(w, src, m.start(), m.end(), phrase) for w, src in whens)
+            out.append(replace(series[-1], series=series))
+    return out
+
+
 def _deadlines(norm: str, a: int, b: int, published: date | None) -> list[Deadline]:
     probe = norm.replace("[", " ").replace("]", " ")  # "by the end of [this month]"
-    found: list[Deadline] = []
-    taken: list[tuple[int, int]] = []
+    found: list[Deadline] = _deadline_series(norm, a, b, published)
+    taken: list[tuple[int, int]] = [(d.start, d.end) for d in found]
     for regex, name in _DEADLINE_RULES:
         for m in regex.finditer(probe, a, b):
             s, e = m.start(), m.end()
@@ -2181,7 +2230,9 @@ def _small_level_ok(norm: str, a: int, level: Level, mentions: list[_Mention]) -
     if not (fx_before or (pair_unit and re.search(r"(?i)\bdollar\b|美元", norm[a : level.start]))):
         return False
     lead = norm[max(a, level.start - 16) : level.start]
-    return bool(pair_unit) or _SMALL_CUE.search(lead) is not None
+    # "around 155, 150, and 145": the next levels of a list that a cue opened
+    listed = re.search(r"\d\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+|[、及和])\s*$", lead) is not None
+    return bool(pair_unit) or _SMALL_CUE.search(lead) is not None or listed
 
 
 def _respective_targets(
@@ -2459,8 +2510,18 @@ def _claims_in(
         if kind == "close_above" and instrument in baselines and level.value < baselines[instrument] * 0.995:
             kind = "close_below"  # a target below the level the article gives for now
         deadline = _deadline_for(level.start, clause, deadlines, cjk, len(levels) == 1)
+        series_extra: list[Deadline] = []
         if resp_deadlines:
             deadline = resp_deadlines[index]
+        else:
+            listed = [lv for lv, _ in kept if not lv.percent]
+            listing = next((d for d in deadlines if d.series and len(d.series) == len(listed) > 1), None)
+            if listing is not None and level in listed and listing.start > listed[-1].start:
+                # "155, 150 and 145 in three, six and twelve months": the i-th level, the i-th horizon
+                deadline = listing.series[listed.index(level)]
+            elif deadline is not None and deadline.series and len(listed) == 1:
+                # "a target of $6,200 for March, June and September 2026": one claim per horizon
+                series_extra.extend(deadline.series[:-1])
         closing = (deadline is not None and _END_OF_PERIOD.search(deadline.phrase)) or _CLOSING_BEFORE.search(
             norm[clause[0] : level.start]
         )
@@ -2504,6 +2565,11 @@ def _claims_in(
                 tuple(flagged.get(level.start, ())),
             )
         )
+        if series_extra:  # the earlier horizons of the list, before the last one
+            last = claims.pop()
+            listing_of = last.deadline.series if last.deadline is not None else ()
+            claims.extend(replace(last, deadline=replace(d, series=listing_of)) for d in series_extra)
+            claims.append(last)
     # qualitative claims: instruments with no numeric claim in this sentence
     numeric_symbols = {c.instrument for c in claims}
     symbols: list[tuple[str, int]] = []
@@ -2888,6 +2954,7 @@ def _extract(
                 claim.instrument,
                 claim.target,
                 claim.target_upper,
+                deadline if d is not None and d.series else None,  # one level for each of a list of dates
             )
             if claim.target is not None and same in claimed:
                 first = results[claimed[same]]

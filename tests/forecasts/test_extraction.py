@@ -1458,3 +1458,32 @@ def test_a_percentage_move_of_earnings_or_the_economy_is_not_the_markets():
         published=P25,
     )
     assert (c.kind, c.target) == ("move_pct", 9)
+
+
+def test_a_list_of_horizons_in_one_phrase():
+    # one target for each of several dates
+    found = extract_forecasts(
+        "Acme Bank has raised its gold price target to US$6,200 per ounce from $5,000 for March, June and "
+        "September 2026.",
+        published=P25,
+    )
+    assert [(c.target, c.deadline, c.superseded_target) for c in found] == [
+        (6200, "2026-03-31", 5000),
+        (6200, "2026-06-30", 5000),
+        (6200, "2026-09-30", 5000),
+    ]
+    found = extract_forecasts(
+        "瑞銀將2026年3月、6月和9月的金價目標，從每盎司5000美元上調至6200美元。", published=P25
+    )
+    assert [c.deadline for c in found] == ["2026-03-31", "2026-06-30", "2026-09-30"]
+    # the i-th level with the i-th horizon
+    found = extract_forecasts(
+        "Acme strategist Jane Roe sees USD/JPY at around 155, 150, and 145 in three, six, and twelve months, "
+        "respectively.",
+        published=P25,
+    )
+    assert [(c.target, c.deadline) for c in found] == [
+        (155, "2025-06-03"),
+        (150, "2025-09-03"),
+        (145, "2026-03-03"),
+    ]
