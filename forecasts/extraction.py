@@ -1894,6 +1894,11 @@ def _same_firm(one: str | None, two: str | None) -> bool:
     return a == b or (min(len(a), len(b)) >= 2 and (a in b or b in a))
 
 
+_TITLE_OF_FIRM = re.compile(
+    rf"\b[Tt]he\s+(?:[\w.'-]+\s+){{0,4}}?{_TITLE_WORDS}\s+(?:of|at)\s+(?P<firm>{_KNOWN_FIRMS}|{_FIRM})"
+)
+
+
 def _speaker(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who | None) -> _Who | None:
     """Who makes the claims in norm[a:b], or None when nobody can be named. A firm-only claim in Chinese
     copy goes to the person of that firm the article named before ("摩根大通首席策略師Dubravko Lakos-Bujas
@@ -1931,6 +1936,15 @@ def _speaker_rule(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who
     if known is not None:
         speakers.last_person = known
         return _Who(known.name, known.firm, None, "named earlier (name or surname in sentence)", 0.85)
+    title_of = _TITLE_OF_FIRM.search(sent)
+    if title_of and speakers.last_person is not None:
+        # "Ed Yardeni issued a bull call … The president of Yardeni Research raised his target": the
+        # person just named, described by title
+        p = speakers.last_person
+        firm = _clean_firm(title_of.group("firm"))
+        if p.firm is None or _same_firm(p.firm, firm):
+            p.firm = p.firm or firm
+            return _Who(p.name, p.firm, None, "named earlier (described by title)", 0.8)
     firm_speaker = _EN_FIRM_SPEAKER.search(sent)
     if firm_speaker:
         firm = _clean_firm(next(g for g in firm_speaker.groups() if g))

@@ -1487,3 +1487,19 @@ def test_a_list_of_horizons_in_one_phrase():
         (150, "2025-09-03"),
         (145, "2026-03-03"),
     ]
+
+
+def test_the_person_just_named_described_by_title():
+    found = extract_forecasts(
+        "Strategist Jane Roe turned bullish on Monday. The chief strategist at Acme Securities raised her "
+        "target for the S&P 500 to 6,600.",
+        published=P25,
+    )
+    assert [(c.strategist, c.firm, c.target) for c in found] == [("Jane Roe", "Acme Securities", 6600)]
+    # a title at another firm than the one the person was named with is that firm's
+    found = extract_forecasts(
+        "Jane Roe of Acme Securities spoke on Monday. The chief strategist at Goldman Sachs expects the S&P "
+        "500 to reach 6,500.",
+        published=P25,
+    )
+    assert [(c.strategist, c.firm) for c in found if c.target] == [(None, "Goldman Sachs")]
