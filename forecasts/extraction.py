@@ -730,6 +730,17 @@ def _arabic_levels(norm: str, a: int, b: int, small: bool = False) -> Iterator[L
                     or revised_from is not None
                 )
             )
+            # "目標提高300點至7,000點": a move in points, then the level it ends at (not a band 300-7,000)
+            from_to = from_to or (
+                re.search(r"[至到]", connector) is not None
+                and (
+                    v2 >= value * 3
+                    or re.search(
+                        r"(?:提高|提升|上調|上调|調高|调高|下調|下调|調低|调低|降低|削減|削减)\s*$", lead
+                    )
+                    is not None
+                )
+            )
             between = re.search(r"(?:between|介乎|介於|介于)\s*$", norm[max(0, s - 12) : s], re.IGNORECASE)
             if from_to:
                 # "from $169 to $204", "by $25 to $325": only the second number is a level
@@ -1605,6 +1616,7 @@ _CN_LATIN_PERSON = re.compile(
 )
 _CN_NOT_NAME = re.compile(
     r"[普平均們们都亦則则一也皆多紛纷等團团隊队及和與与對对表認认預预料指稱称相近今昨早最再續续又還还]|大多|大致"
+    r"|[周週][一二三四五六日末]|星期"  # "高盛周一表示": a weekday, not a person called 周一
 )
 _CN_BYLINE = re.compile(rf"《(?P<org>[^《》]{{0,40}}?){_CN_TITLES}\s*(?P<name>(?:[{_CJK}]\s*){{2,3}})》")
 _CN_KNOWN_FIRMS = (
@@ -1894,6 +1906,14 @@ def _same_firm(one: str | None, two: str | None) -> bool:
     return a == b or (min(len(a), len(b)) >= 2 and (a in b or b in a))
 
 
+_CN_SURNAMES = (
+    "王李張张劉刘陳陈楊杨黃黄趙赵吳吴周徐孫孙馬马朱胡郭何林羅罗鄭郑梁謝谢宋唐許许韓韩馮冯鄧邓曹彭曾蕭萧田董袁潘蔡蔣蒋"
+    "余杜葉叶程魏蘇苏呂吕丁任沈姚盧卢姜崔鍾钟譚谭陸陆汪范廖賈贾夏韋韦方鄒邹孟熊秦邱江尹薛閻阎段雷侯史陶黎賀贺顧顾"
+    "毛郝龔龚邵錢钱嚴严覃戴莫孔湯汤聶聂麥麦岑翁區区伍阮溫温歐欧"
+)
+# A 2-3 character Chinese name: a common surname, then no word a firm, market or group name has.
+_CN_BARE_NAME = re.compile(rf"[{_CN_SURNAMES}][{_CJK}]{{1,2}}")
+_NOT_IN_NAME = re.compile(r"[行股市價价指局府會会司團团業业券金融資资基經经國国港美中央部所報报網网財财]")
 _TITLE_OF_FIRM = re.compile(
     rf"\b[Tt]he\s+(?:[\w.'-]+\s+){{0,4}}?{_TITLE_WORDS}\s+(?:of|at)\s+(?P<firm>{_KNOWN_FIRMS}|{_FIRM})"
 )
@@ -1904,6 +1924,28 @@ def _speaker(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who | No
     copy goes to the person of that firm the article named before ("摩根大通首席策略師Dubravko Lakos-Bujas
     表示…。摩根大通預計標指明年底將升見7500點" is his call: the annotated corpus records it so)."""
     who = _speaker_rule(norm, a, b, speakers, previous)
+    if who is not None and who.firm and _CJK_RE.search(who.firm):
+        # "高盛周一表示", "瑞銀昨日指": the firm, without the day it spoke
+        firm = re.sub(
+            r"(?:[周週][一二三四五六日末]|星期[一二三四五六日天]|今日|昨日|日前|近日|早前)+$", "", who.firm
+        )
+        if firm and firm != who.firm:
+            who = replace(who, firm=firm)
+    if (
+        who is not None
+        and who.strategist is None
+        and who.firm
+        and who.group is None
+        and _CN_BARE_NAME.fullmatch(who.firm)
+        and not _NOT_IN_NAME.search(who.firm[1:])
+        and not re.match(r"[周週][一二三四五六日末內内]|方面|方向|高位|高層|高层|江山", who.firm)
+        and not _ANY_FIRM_RE.fullmatch(who.firm)
+        and who.firm not in DEFAULT_ALIASES
+    ):
+        # "郭思治表示，恒指料將…上望26,000點": a columnist's bare name, not a firm
+        person = speakers.register(who.firm, None)
+        speakers.last_person = person
+        return _Who(person.name, None, None, "named in sentence (a bare Chinese name)", 0.8)
     if (
         who is not None
         and who.strategist is None
@@ -2761,6 +2803,8 @@ _JOINT_FIRMS = re.compile(
     r"|predict|predicted|forecast|have|had|now)\b|\s*,)"
 )
 
+_JOINT_FIRMS_CN = re.compile(rf"(?P<one>{_CN_KNOWN_FIRMS})\s*(?:與|与|和|及|、)\s*(?P<two>{_CN_KNOWN_FIRMS})")
+
 _CARRY_DEADLINE = True
 _INHERIT_HORIZON = True
 _CONTINUES = re.compile(
@@ -2834,7 +2878,7 @@ def _extract(
             one, two = (re.sub(r"\s+", " ", joint.group(g)) for g in ("one", "two"))
             if not any(_ANY_FIRM_RE.fullmatch(n) or _NAME_STOPWORDS & set(n.split()) for n in (one, two)):
                 partners[one], partners[two] = two, one
-        for joint in _JOINT_FIRMS.finditer(norm, a, b):
+        for joint in [*_JOINT_FIRMS.finditer(norm, a, b), *_JOINT_FIRMS_CN.finditer(norm, a, b)]:
             one, two = (_clean_firm(joint.group(g)) or "" for g in ("one", "two"))
             firm_partners[one], firm_partners[two] = two, one
         mentions = table.find(norm, a, b)

@@ -1503,3 +1503,28 @@ def test_the_person_just_named_described_by_title():
         published=P25,
     )
     assert [(c.strategist, c.firm) for c in found if c.target] == [(None, "Goldman Sachs")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a points move, then the level it ends at
+        ("巴克萊把2026年標普500目標提高300點至7,000點。", [(None, "巴克萊", 7000, None)]),
+        ("瑞銀預期恒指介乎24,000至26,000點。", [(None, "瑞銀", 24000, 26000)]),
+        # two firms as one speaker, in Chinese
+        (
+            "美銀與摩根大通分析師預測金價有望升至每盎司6000美元。",
+            [(None, "摩根大通", 6000, None), (None, "美銀", 6000, None)],
+        ),
+        # a columnist's bare name; a weekday is not a name
+        ("郭思治表示，恒指料將持續強勢，並上望26,000點大關。", [("郭思治", None, 26000, None)]),
+    ],
+)
+def test_round_6_chinese_speakers_and_moves(text, expected):
+    found = [c for c in extract_forecasts(text, published=P25) if c.target is not None]
+    assert [(c.strategist, c.firm, c.target, c.target_upper) for c in found] == expected
+
+
+def test_a_weekday_is_not_a_bare_name():
+    found = extract_forecasts("高盛周一表示，金價有望升至每盎司6000美元。", published=P25)
+    assert [(c.strategist, c.firm) for c in found if c.target] == [(None, "高盛")]
