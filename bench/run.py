@@ -115,7 +115,16 @@ def section_rescore(dsn: str, scale: Scale, ids: list[int], as_of, workdir: Path
     record("rescore_bulk_write_s", bulk["write_s"], "s")
     record("rescore_floor_seconds", floor["total_s"], "s", "read + COPY + UPDATE, no scoring")
     ratio = best / floor["total_s"]
-    record("rescore_bulk_vs_floor", ratio, "x floor", "<= 1.2x (issue 13)", ratio <= 1.2)
+    full_scale = scale.name == "full"
+    # Issue 13's bound is for the first full scoring at full scale; at small scale the run is one chunk,
+    # so the writer has nothing to overlap with and the ratio is shown, not judged.
+    record(
+        "rescore_bulk_vs_floor",
+        ratio,
+        "x floor",
+        "<= 1.2x at full scale (issue 13)" + ("" if full_scale else " (this run: small)"),
+        ratio <= 1.2 if full_scale else None,
+    )
     peak = max(first["peak_rss_mb"], bulk["peak_rss_mb"])
     record("rescore_peak_rss_mb", peak, "MB", "< 2048 MB", peak < 2048)
     return {"bulk_s": best, "forecasts": n}
