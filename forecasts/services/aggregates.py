@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import connections, router, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from forecasts.models import Forecast, SubjectAggregate
@@ -92,16 +93,23 @@ _PROBE = -0x5EED  # an id no subject has: marks where the ids go in the compiled
 _compiled: dict[tuple[str, str], tuple[str, int, tuple]] = {}
 
 
+def _grouped(field: str, forecasts: QuerySet[Forecast]) -> QuerySet:
+    """One row per subject of `field`: its id and its figures (what SubjectAggregate.figures stores)."""
+    return forecasts.values(field).annotate(**aggregate_figures()).order_by()
+
+
+def live_figures(field: str) -> dict[int, dict]:
+    """{subject id: figures} computed by the ORM from every published forecast (check()'s reference)."""
+    return {
+        row.pop(field): row for row in _grouped(field, Forecast.objects.exclude(**{f"{field}__isnull": True}))
+    }
+
+
 def _figures_query(field: str, using: str) -> tuple[str, int, tuple]:
     """(sql with one `IN (%s)` for the ids, the character offset of that %s, the other parameters)."""
     key = (field, using)
     if key not in _compiled:
-        queryset = (
-            Forecast.objects.filter(**{f"{field}__in": [_PROBE]})
-            .values(field)
-            .annotate(**aggregate_figures())
-            .order_by()
-        )
+        queryset = _grouped(field, Forecast.objects.filter(**{f"{field}__in": [_PROBE]}))
         sql, params = queryset.query.get_compiler(using=using).as_sql()
         at = list(params).index(_PROBE)
         marks = [i for i in range(len(sql)) if sql.startswith("%s", i)]
@@ -112,8 +120,8 @@ def _figures_query(field: str, using: str) -> tuple[str, int, tuple]:
 
 
 def _figures(field: str, ids: Sequence[int], using: str) -> dict[int, dict]:
-    """{subject id: figures} for the subjects with published forecasts: the ORM's grouped aggregate
-    (`.values(field).annotate(**aggregate_figures())`), run from its compiled SQL."""
+    """{subject id: figures} for the subjects with published forecasts: `_grouped`, run from its
+    compiled SQL."""
     sql, pos, params = _figures_query(field, using)
     at = params.index(_PROBE)
     sql = sql[:pos] + ", ".join(["%s"] * len(ids)) + sql[pos + 2 :]
@@ -153,8 +161,9 @@ def refresh(scope: str, ids: Iterable[int]) -> None:
                 )
             gone = set(chunk) - set(rows)
             if gone:  # no published forecast left: no row (the subject drops off the board)
-                # One DELETE: the model has no relations or delete signals to honour, and the collector's
-                # delete() selected the rows first.
+                # One DELETE, without the collector's SELECT first and without post_delete signals: the
+                # model has no relations, and the only receiver (the data version) is moved anyway by the
+                # forecast change this refresh belongs to (its model signal, or the scorer's own bump).
                 gone_rows = SubjectAggregate.objects.filter(scope=scope, subject_id__in=gone)
                 gone_rows._raw_delete(using)
 
@@ -177,13 +186,7 @@ def check() -> list[str]:
     """Every difference between the table and a live computation (empty: they agree)."""
     problems = []
     for scope, field in _FIELD.items():
-        live = {
-            row.pop(field): row
-            for row in Forecast.objects.exclude(**{f"{field}__isnull": True})
-            .values(field)
-            .annotate(**aggregate_figures())
-            .order_by()
-        }
+        live = live_figures(field)
         stored = {
             row["subject_id"]: row
             for row in SubjectAggregate.objects.filter(scope=scope).values(
