@@ -273,10 +273,14 @@ def result_line(forecast_id: int, old_status: str, r, benchmark: float | None = 
     return "\t".join(map(_cell, (forecast_id, old_status, *(values[c] for c in SCORE_COLUMNS)))) + "\n"
 
 
+def apply_scores(conn: psycopg.Connection) -> tuple[int, int]:
+    """From the temp table: a ForecastEvent per change of outcome, then the score columns; (events, rows)."""
+    return conn.execute(EVENTS_SQL).rowcount, conn.execute(UPDATE_SQL).rowcount
+
+
 def finish_writes(writer: psycopg.Connection, *, rollback: bool = False) -> tuple[int, int]:
     """The events and the UPDATE, committed (``rollback``: measured, then undone, for a same-run baseline)."""
-    events = writer.execute(EVENTS_SQL).rowcount
-    updated = writer.execute(UPDATE_SQL).rowcount
+    events, updated = apply_scores(writer)
     if rollback:
         writer.rollback()
     else:
@@ -286,8 +290,8 @@ def finish_writes(writer: psycopg.Connection, *, rollback: bool = False) -> tupl
 
 class ChunkWriter:
     """Writes the result lines chunk by chunk on its own connection and thread, while the caller reads
-    and scores the next chunk: per chunk, COPY into the temp table, the events and the UPDATE (the same
-    statements as finish_writes), in one transaction committed (or rolled back) by finish(). The database
+    and scores the next chunk: per chunk, COPY into the temp table and apply_scores (the events and the
+    UPDATE), in one transaction committed (or rolled back) by finish(). The database
     works on chunk k while Python scores chunk k+1 (on 2 cores the two overlap; psycopg waits on the
     server without the GIL). `put` blocks when two chunks are waiting, so memory stays bounded. The floor
     writes through it too, so the ratio compares like with like."""
@@ -316,8 +320,9 @@ class ChunkWriter:
                 with self.conn.cursor().copy("COPY bench_scores FROM STDIN") as copy:
                     copy.write(lines)
                 self.conn.execute("ANALYZE bench_scores")
-                self.events += self.conn.execute(EVENTS_SQL).rowcount
-                self.updated += self.conn.execute(UPDATE_SQL).rowcount
+                events, updated = apply_scores(self.conn)
+                self.events += events
+                self.updated += updated
             except BaseException as exc:  # handed to the caller
                 self.error = exc
 
