@@ -1614,9 +1614,10 @@ _CN_FOREIGN_PERSON = re.compile(
 _CN_LATIN_PERSON = re.compile(
     rf"{_CN_TITLES}\s?(?P<name>[A-Z][a-z][A-Za-z'-]*(?:\s+[A-Z][A-Za-z'-]+){{1,2}})\s?(?=[{_CJK}，,])"
 )
+_CN_WEEKDAY = r"[周週][一二三四五六日末]|星期[一二三四五六日天]?"
 _CN_NOT_NAME = re.compile(
     r"[普平均們们都亦則则一也皆多紛纷等團团隊队及和與与對对表認认預预料指稱称相近今昨早最再續续又還还]|大多|大致"
-    r"|[周週][一二三四五六日末]|星期"  # "高盛周一表示": a weekday, not a person called 周一
+    rf"|{_CN_WEEKDAY}|方面|方向|江山"  # "高盛周一表示": a weekday, not a person called 周一
 )
 _CN_BYLINE = re.compile(rf"《(?P<org>[^《》]{{0,40}}?){_CN_TITLES}\s*(?P<name>(?:[{_CJK}]\s*){{2,3}})》")
 _CN_KNOWN_FIRMS = (
@@ -1766,7 +1767,7 @@ def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[i
     if not any(_CJK_RE.match(p.name) for _, p, _ in found):
         for m in _CN_FIRM_PERSON.finditer(sent):
             name = m.group("name")
-            if _CN_NOT_NAME.match(name) or _CN_NAME_WORDS.search(name) or _CJK_ALIAS_RE.search(name):
+            if not _cn_name_ok(name):
                 continue
             person = speakers.register(name, m.group("firm"))
             found.append((m.start(), person, m.end()))
@@ -1872,19 +1873,14 @@ def _group_name(sent: str) -> str | None:
     return name or None
 
 
+# Press nicknames and short forms of one house, after _normalise (Simplified text arrives Traditional).
 _FIRM_SHORT = {
     "大摩": "摩根士丹利",
     "小摩": "摩根大通",
     "摩通": "摩根大通",
-    "匯豐": "滙豐",
-    "汇丰": "滙豐",
     "美銀": "美國銀行",
-    "美银": "美國銀行",
-    "美国银行": "美國銀行",
-    "瑞银": "瑞銀",
     "花旗銀行": "花旗",
     "花旗集團": "花旗",
-    "花旗集团": "花旗",
     "JPMorgan": "J.P. Morgan",
     "JPMorgan Chase": "J.P. Morgan",
     "Citigroup": "Citi",
@@ -1895,7 +1891,7 @@ _FIRM_SHORT = {
 
 
 def _firm_key(firm: str) -> str:
-    firm = re.sub(r"\s+", " ", _to_traditional(firm)).strip()
+    firm = re.sub(r"\s+", " ", _normalise(firm)).strip()
     return _FIRM_SHORT.get(firm, firm).casefold()
 
 
@@ -1911,9 +1907,16 @@ _CN_SURNAMES = (
     "余杜葉叶程魏蘇苏呂吕丁任沈姚盧卢姜崔鍾钟譚谭陸陆汪范廖賈贾夏韋韦方鄒邹孟熊秦邱江尹薛閻阎段雷侯史陶黎賀贺顧顾"
     "毛郝龔龚邵錢钱嚴严覃戴莫孔湯汤聶聂麥麦岑翁區区伍阮溫温歐欧"
 )
-# A 2-3 character Chinese name: a common surname, then no word a firm, market or group name has.
+# A 2-3 character Chinese name: a common surname, then no character a firm, market or group name has.
 _CN_BARE_NAME = re.compile(rf"[{_CN_SURNAMES}][{_CJK}]{{1,2}}")
 _NOT_IN_NAME = re.compile(r"[行股市價价指局府會会司團团業业券金融資资基經经國国港美中央部所報报網网財财]")
+
+
+def _cn_name_ok(name: str) -> bool:
+    """Could this be a person's Chinese name (not a group word, a firm or market word, or an alias)?"""
+    return not (_CN_NOT_NAME.match(name) or _CN_NAME_WORDS.search(name) or _CJK_ALIAS_RE.search(name))
+
+
 _TITLE_OF_FIRM = re.compile(
     rf"\b[Tt]he\s+(?:[\w.'-]+\s+){{0,4}}?{_TITLE_WORDS}\s+(?:of|at)\s+(?P<firm>{_KNOWN_FIRMS}|{_FIRM})"
 )
@@ -1926,37 +1929,30 @@ def _speaker(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who | No
     who = _speaker_rule(norm, a, b, speakers, previous)
     if who is not None and who.firm and _CJK_RE.search(who.firm):
         # "高盛周一表示", "瑞銀昨日指": the firm, without the day it spoke
-        firm = re.sub(
-            r"(?:[周週][一二三四五六日末]|星期[一二三四五六日天]|今日|昨日|日前|近日|早前)+$", "", who.firm
-        )
-        if firm and firm != who.firm:
-            who = replace(who, firm=firm)
-    if (
-        who is not None
-        and who.strategist is None
-        and who.firm
-        and who.group is None
-        and _CN_BARE_NAME.fullmatch(who.firm)
-        and not _NOT_IN_NAME.search(who.firm[1:])
-        and not re.match(r"[周週][一二三四五六日末內内]|方面|方向|高位|高層|高层|江山", who.firm)
-        and not _ANY_FIRM_RE.fullmatch(who.firm)
-        and who.firm not in DEFAULT_ALIASES
-    ):
+        firm = re.sub(rf"(?:{_CN_WEEKDAY}|今日|昨日|日前|近日|早前)+$", "", who.firm)
+        who = replace(who, firm=firm or who.firm)
+    if who is None or who.strategist is not None or who.group is not None or not who.firm:
+        return who
+    if _bare_cn_name(who.firm):
         # "郭思治表示，恒指料將…上望26,000點": a columnist's bare name, not a firm
         person = speakers.register(who.firm, None)
         speakers.last_person = person
         return _Who(person.name, None, None, "named in sentence (a bare Chinese name)", 0.8)
-    if (
-        who is not None
-        and who.strategist is None
-        and who.firm
-        and who.group is None
-        and _CJK_RE.search(norm[a:b])
-    ):
+    if _CJK_RE.search(norm[a:b]):
         for person in reversed(speakers.people):
             if _same_firm(person.firm, who.firm):
                 return _Who(person.name, person.firm, None, f"{who.evidence}; its person named before", 0.75)
     return who
+
+
+def _bare_cn_name(word: str) -> bool:
+    return bool(
+        _CN_BARE_NAME.fullmatch(word)
+        and not _NOT_IN_NAME.search(word[1:])
+        and _cn_name_ok(word)
+        and not _ANY_FIRM_RE.fullmatch(word)
+        and word not in DEFAULT_ALIASES
+    )
 
 
 def _speaker_rule(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who | None) -> _Who | None:

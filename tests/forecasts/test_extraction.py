@@ -1396,6 +1396,12 @@ def test_a_chinese_firm_only_claim_goes_to_the_person_of_that_firm_named_before(
         published=P25,
     )
     assert [(c.strategist, c.firm, c.target) for c in found if c.target] == [("Jane Roe", "摩根大通", 7500)]
+    # the same in Simplified copy (firm names are compared after the text's Traditional folding)
+    found = extract_forecasts(
+        "摩根大通首席策略师Jane Roe表示，美股前景乐观。小摩预计标普500指数明年底将升见7,500点。",
+        published=P25,
+    )
+    assert [(c.strategist, c.target) for c in found if c.target] == [("Jane Roe", 7500)]
     # another firm's claim stays that firm's
     found = extract_forecasts(
         "摩根大通首席策略師Jane Roe表示，美股前景樂觀。高盛預計標普500指數明年底將升見7,200點。",
