@@ -592,3 +592,17 @@ def test_every_door_moves_the_data_version_after_commit(
     assert dataversion.current() > before
     # ... and the boards' precomputed aggregates agree with the forecasts.
     assert aggregates.check() == []
+
+
+def test_every_door_scores_what_it_records(
+    transactional_db, door, reviewer, client, tmp_path, hsi_with_prices
+):
+    """Recording queues the (incremental, coalesced) rescore of its instrument after the commit whichever door
+    it came through; with tasks run in-process, the new forecast is decided by the time the door answers."""
+    from forecasts.models import Status
+
+    outcome = send(door, [ROW], reviewer, client, tmp_path)  # real commits: the queued task runs
+    assert outcome.stored, outcome.text[:2000]
+    recorded = Forecast.all_objects.filter(source__url=ROW["url"], target=25000).get()
+    assert recorded.scored_at is not None
+    assert recorded.status in (Status.HIT, Status.MISS)  # its window ended 2025-06-30, the bars cover it
