@@ -44,6 +44,11 @@ def _install_beat_schedule(sender: Celery, **kwargs) -> None:
         **beat_schedule(),
         # Re-queue scoring for anything still pending (e.g. work not queued while Redis was down).
         "score-all-pending": {"task": "forecasts.tasks.score_all_pending", "schedule": crontab(minute=15)},
+        # Expired API tokens (the authentication refuses them; this deletes them).
+        "purge-expired-tokens": {
+            "task": "forecasts.tasks.purge_expired_tokens",
+            "schedule": crontab(minute=40),
+        },
         # Re-sign the published ledger head daily, so the newest head is at most a day old.
         "publish-ledger-head": {
             "task": "forecasts.ledger.publish_head",

@@ -115,3 +115,14 @@ def score_all_pending() -> int:
     for lo in range(0, len(ids), SWEEP_BATCH):
         queueing.scoring_enqueue_batch(ids[lo : lo + SWEEP_BATCH])
     return len(ids)
+
+
+@shared_task
+def purge_expired_tokens() -> int:
+    """Delete every expired API token (forecasts.api.auth refuses them per request without sweeping the
+    user's others); how many went. Safe to run any number of times."""
+    from django.utils import timezone
+    from knox.models import get_token_model
+
+    deleted, _ = get_token_model().objects.filter(expiry__lt=timezone.now()).delete()
+    return deleted

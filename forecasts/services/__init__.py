@@ -29,6 +29,7 @@ from forecasts.services.people import (
     readable_slug,
     sha256_text,
     strategist_get_or_create,
+    strategist_match_or_create,
     unique_slug,
 )
 from forecasts.services.scoring import (
@@ -62,6 +63,7 @@ __all__ = [
     "score_result_fields",
     "sha256_text",
     "strategist_get_or_create",
+    "strategist_match_or_create",
     "unique_slug",
     "validate_claim",
 ]

@@ -30,18 +30,29 @@ def firm_get_or_create(name: str) -> Firm | None:
 
 def strategist_get_or_create(name: str, *, firm: Firm | None) -> Strategist:
     """Match by name (case-insensitive) and firm; a same-named person at another firm is another person."""
+    return strategist_match_or_create(name, firm=firm)[0]
+
+
+def strategist_match_or_create(name: str, *, firm: Firm | None) -> tuple[Strategist, bool]:
+    """strategist_get_or_create, and whether the person is new (then no call of theirs exists yet)."""
     name = " ".join(name.split())
     if not name:
         raise ValidationError({"strategist": "A strategist's name is required."})
-    existing = Strategist.objects.filter(name__iexact=name)
-    person = existing.filter(firm=firm).first() or (existing.first() if existing.count() == 1 else None)
+    # Everyone of that name in one query: the one at this firm, else the only one of the name.
+    same_name = list(Strategist.objects.filter(name__iexact=name).order_by("pk"))
+    at_firm = [p for p in same_name if p.firm_id == (firm.pk if firm else None)]
+    person = at_firm[0] if at_firm else same_name[0] if len(same_name) == 1 else None
     person = person or _aliased(Alias.Target.STRATEGIST, name)
-    if person is None:
-        person = _create_racing(
-            lambda: Strategist.objects.create(name=name, slug=unique_slug(Strategist, name), firm=firm),
-            lambda: Strategist.objects.filter(name__iexact=name, firm=firm).first(),
-        )
-    return person
+    if person is not None:
+        return person, False
+    created = []
+
+    def create() -> Strategist:
+        created.append(Strategist.objects.create(name=name, slug=unique_slug(Strategist, name), firm=firm))
+        return created[-1]
+
+    person = _create_racing(create, lambda: Strategist.objects.filter(name__iexact=name, firm=firm).first())
+    return person, bool(created) and created[-1] is person
 
 
 def _create_racing(create, find, attempts: int = 3):

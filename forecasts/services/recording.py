@@ -652,31 +652,42 @@ def _resolve_supersedes(item: dict, made_at: datetime, errors: FieldErrors) -> N
 
 def _record_one(item: dict, source: Source, actor) -> Recorded:
     firm = item.get("firm") or services.firm_get_or_create(item.get("firm_name", ""))
-    strategist = item.get("strategist") or services.strategist_get_or_create(
-        item["strategist_name"], firm=firm
+    strategist, new_person = (
+        (item["strategist"], False)
+        if item.get("strategist")
+        else services.strategist_match_or_create(item["strategist_name"], firm=firm)
     )
     instrument, kind = item["instrument"], item["kind"]
     deadline = item["deadline"] or services.default_deadline(item["made_at"], instrument.timezone_name)
-    same = Forecast.all_objects.filter(
-        source=source,
-        strategist=strategist,
-        instrument=instrument,
-        kind=kind,
-        target=item["target"],
-        target_upper=item["target_upper"],
-        other_instrument=item["other_instrument"],
-        basis=item["basis"],
-        deadline=deadline,
-    ).first()
+    # A person created just now has no calls: nothing to be the same claim, a duplicate or revised.
+    same = (
+        None
+        if new_person
+        else Forecast.all_objects.filter(
+            source=source,
+            strategist=strategist,
+            instrument=instrument,
+            kind=kind,
+            target=item["target"],
+            target_upper=item["target_upper"],
+            other_instrument=item["other_instrument"],
+            basis=item["basis"],
+            deadline=deadline,
+        ).first()
+    )
     if same is not None:
         return Recorded(same, created=False)
     _check_revision(item["supersedes"] or None, strategist)
-    dupes = possible_duplicates(
-        strategist=strategist,
-        instrument=instrument,
-        target=item["target"],
-        made_at=item["made_at"],
-        source=source,
+    dupes = (
+        []
+        if new_person
+        else possible_duplicates(
+            strategist=strategist,
+            instrument=instrument,
+            target=item["target"],
+            made_at=item["made_at"],
+            source=source,
+        )
     )
     notes = []
     if item.get("implausible_note"):

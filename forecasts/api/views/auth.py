@@ -14,6 +14,7 @@ from rest_framework import exceptions, permissions
 from rest_framework.authentication import BasicAuthentication
 
 from forecasts.api import serializers as s
+from forecasts.api.auth import TokenAuthentication
 from forecasts.api.conventions import (
     ApiView,
     error_responses,
@@ -61,6 +62,7 @@ class LoginView(ApiView, KnoxLoginView):
 
 
 class LogoutView(ApiView, KnoxLogoutView):
+    authentication_classes = [TokenAuthentication]
     pagination_class = None
 
     @extend_schema(
@@ -73,6 +75,7 @@ class LogoutView(ApiView, KnoxLogoutView):
 
 
 class LogoutAllView(ApiView, KnoxLogoutAllView):
+    authentication_classes = [TokenAuthentication]
     pagination_class = None
 
     @extend_schema(

@@ -200,6 +200,9 @@ class InstrumentViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(s.PriceBarSerializer(page, many=True).data)
 
 
+RELATED_SHOWN = ("strategist", "firm", "source", "instrument", "other_instrument")
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Sources", responses={200: s.SourceSerializer} | error_responses(*READ_ERRORS)
@@ -268,13 +271,18 @@ class SourceViewSet(ApiView, mixins.CreateModelMixin, viewsets.ReadOnlyModelView
         body = s.SourceCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         result = source_record(body.validated_data, actor=request.user)
-        source = self.get_queryset().get(pk=result.source.pk)
-        # As stored (the scorer may already have run), with what the serializer shows: one query.
-        ids = [item.forecast.pk for item in result.items]
-        stored = Forecast.all_objects.select_related(
-            "strategist", "firm", "source", "instrument", "other_instrument"
-        ).in_bulk(ids)
-        forecasts = [stored[pk] for pk in ids]
+        source = result.source
+        source.published_forecasts = list(Forecast.objects.filter(source=source).only("pk").order_by("pk"))
+        # As stored (with eager tasks the scorer has run by now), the people, source and instruments
+        # the service already holds attached rather than joined again.
+        stored = Forecast.all_objects.in_bulk([item.forecast.pk for item in result.items])
+        forecasts = []
+        for item in result.items:
+            row = stored[item.forecast.pk]
+            for name in RELATED_SHOWN:
+                if Forecast._meta.get_field(name).is_cached(item.forecast):
+                    setattr(row, name, getattr(item.forecast, name))
+            forecasts.append(row)
         return Response(
             {
                 "source": s.SourceSerializer(source).data,

@@ -111,6 +111,55 @@ def test_logout_all(client, editor):
     assert not AuthToken.objects.filter(user=editor).exists()
 
 
+def test_an_expired_token_is_refused_and_the_purge_deletes_the_others(client, editor):
+    """forecasts.api.auth checks the token it is given, not every token of the user on each request;
+    the hourly purge deletes the rest."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from knox.settings import CONSTANTS
+
+    from forecasts.tasks import purge_expired_tokens
+
+    key = lambda token: token[: CONSTANTS.TOKEN_KEY_LENGTH]  # noqa: E731
+    live, expired, other_expired = token_for(editor), token_for(editor), token_for(editor)
+    past = timezone.now() - timedelta(hours=1)
+    AuthToken.objects.filter(token_key__in=[key(expired), key(other_expired)]).update(expiry=past)
+    refused = client.get("/api/forecasts/", HTTP_AUTHORIZATION=f"Token {expired}")
+    assert refused.status_code == 401
+    assert not AuthToken.objects.filter(token_key=key(expired)).exists()
+    assert client.get("/api/forecasts/", HTTP_AUTHORIZATION=f"Token {live}").status_code == 200
+    assert AuthToken.objects.filter(token_key=key(other_expired)).exists()  # left for the purge
+    assert purge_expired_tokens() == 1
+    assert list(AuthToken.objects.values_list("token_key", flat=True)) == [key(live)]
+
+
+@pytest.mark.parametrize("role", ["none", "own", "group", "both", "superuser", "inactive"])
+def test_permissions_in_one_query_are_the_model_backends(db, role, django_assert_num_queries):
+    """config.auth reads user and group permissions in one query; the answer is ModelBackend's."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Group, Permission
+
+    from config.auth import ThrottledModelBackend
+
+    user = get_user_model().objects.create_user(
+        "u", is_superuser=role == "superuser", is_active=role != "inactive"
+    )
+    if role in ("own", "both", "inactive"):
+        user.user_permissions.add(Permission.objects.get(codename="view_source"))
+    if role in ("group", "both", "inactive"):
+        user.groups.add(Group.objects.get(name="Editors"), Group.objects.get(name="Reviewers"))
+    expected = ModelBackend().get_all_permissions(get_user_model().objects.get(pk=user.pk))
+    fresh = get_user_model().objects.get(pk=user.pk)
+    with django_assert_num_queries(0 if role == "inactive" else 1):
+        got = ThrottledModelBackend().get_all_permissions(fresh)
+        assert ThrottledModelBackend().has_perm(fresh, "forecasts.add_forecast") == (
+            "forecasts.add_forecast" in expected and role != "inactive"
+        )
+    assert got == expected
+    assert role in ("none", "inactive") or got
+
+
 # --- recording a source with its forecasts --------------------------------------------------------
 
 SEED = {
@@ -174,6 +223,28 @@ def test_create_a_source_with_its_forecasts(api, reviewer, hsi_known, django_cap
     assert again.status_code == 200 and again.json()["created"] == [False, False]
     assert [f["id"] for f in again.json()["forecasts"]] == [reach["id"], band["id"]]
     assert Forecast.all_objects.count() == 2
+
+
+@pytest.mark.parametrize("role, budget", [("editor", 43), ("reviewer", 61)])
+def test_recording_through_the_api_has_a_query_budget(
+    client, request, role, budget, hsi_known, django_assert_max_num_queries
+):
+    """Two claims of a new strategist at a new firm in a new article: authentication, the recording
+    (a reviewer's are published: events, ledger, the boards' figures) and the answer within a budget
+    (the counts when it was set); what the answer shows is what a later read of them shows."""
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token_for(request.getfixturevalue(role))}"
+    with django_assert_max_num_queries(budget):
+        response = post(client, "/api/sources/", SEED)
+    assert response.status_code == 201, response.content
+    from rest_framework.renderers import JSONRenderer
+
+    from forecasts.api.serializers import ForecastSerializer
+
+    for shown in response.json()["forecasts"]:
+        row = Forecast.all_objects.select_related(
+            "strategist", "firm", "source", "instrument", "other_instrument"
+        ).get(pk=shown["id"])
+        assert json.loads(JSONRenderer().render(ForecastSerializer(row).data)) == shown
 
 
 def test_all_or_nothing_with_every_error_named(api, hsi_known):
