@@ -521,6 +521,24 @@ with job_lock("fault-test:lease", timeout=120, lease=2) as got:
 """
 
 
+def test_the_cache_keeps_one_redis_client_through_a_restart(own_redis):
+    """config.cache builds its redis.Redis client once per pool (not per call, as Django's does): the
+    same client answers before Redis stops, degrades to misses while it is down, and answers again
+    once a new Redis process is up on the port, without being rebuilt."""
+    from config.cache import ResilientRedisCache
+
+    cache = ResilientRedisCache(own_redis.url, {"KEY_PREFIX": "client-reuse"})
+    client = cache._cache.get_client()
+    assert cache._cache.get_client(write=True) is client
+    cache.set("k", "before", 60)
+    assert cache.get("k") == "before"
+    own_redis.stop()
+    assert cache.get("k", "missing") == "missing"
+    own_redis.start()
+    cache.set("k", "after", 60)
+    assert cache.get("k") == "after" and cache._cache.get_client() is client
+
+
 @pytest.mark.django_db(transaction=False)
 def test_a_live_holder_keeps_its_redis_lock_and_a_dead_one_loses_it_within_the_lease(own_redis, settings):
     """The lease behind the refresh lock (marketdata.locks), with a real holder process: while it lives,
