@@ -968,7 +968,7 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
             r"|\bin\s+(?P<n3>\d+|[a-z]+)\s+(?P<u3>months?|years?|weeks?)(?:'|’)?\s+time\b"
             r"|\b(?P<n4>\d+|[a-z]+)\s+(?P<u4>months?|years?)\s+from\s+now\b"
             r"|\b(?P<n5>\d+|one|two|three|six|nine|twelve|eighteen)-(?P<u5>month|year)\b"
-            r"|\bin\s+(?P<n6>\d+|one|two|three|six|nine|twelve|eighteen)\s+(?P<u6>months|years)\b",
+            r"|\b(?:in|over)\s+(?P<n6>\d+|one|two|three|six|nine|twelve|eighteen)\s+(?P<u6>months|years)\b",
             "span",
         ),
         (
@@ -1154,6 +1154,11 @@ _SPAN_SERIES = re.compile(
     r"\s+(?P<u>months|years)\b",
     re.IGNORECASE,
 )
+_MONTH_YEAR_SERIES = re.compile(
+    rf"\b(?:for|in|by|at\s+the\s+end\s+of|end-)\s*(?P<list>{_MONTH_RE}\s+{_YR}(?:\s*,\s*{_MONTH_RE}\s+{_YR})*"
+    rf",?\s+and\s+{_MONTH_RE}\s+{_YR})\b",
+    re.IGNORECASE,
+)
 _CN_MONTH_SERIES = re.compile(
     rf"(?P<y>{_YR})\s*年\s*(?P<list>\d{{1,2}}\s*月(?:\s*[、,，]\s*\d{{1,2}}\s*月)*\s*(?:和|及|與|与|、)\s*\d{{1,2}}\s*月)"
 )
@@ -1161,13 +1166,23 @@ _CN_MONTH_SERIES = re.compile(
 
 def _deadline_series(norm: str, a: int, b: int, published: date | None) -> list[Deadline]:
     """Lists of horizons in one phrase, each as the Deadline of its last item carrying the whole series."""
-    out = []
-    for regex in (_MONTH_SERIES, _SPAN_SERIES, _CN_MONTH_SERIES):
+    out: list[Deadline] = []
+    for regex in (_MONTH_YEAR_SERIES, _MONTH_SERIES, _SPAN_SERIES, _CN_MONTH_SERIES):
         for m in regex.finditer(norm, a, b):
+            if regex is not _MONTH_YEAR_SERIES and any(d.start <= m.start() < d.end for d in out):
+                continue
             items = re.findall(r"\d+|[A-Za-z]+", m.group("list"))
             items = [t for t in items if t.lower() != "and"]
             whens: list[tuple[date | None, str]] = []
-            if regex is _SPAN_SERIES:
+            if regex is _MONTH_YEAR_SERIES:  # "by December 2024, March 2025, June 2025 and September 2025"
+                pairs = list(zip(items[::2], items[1::2], strict=False))
+                for t, y in pairs:
+                    month = _MONTHS.get(t.lower())
+                    if not month or not y.isdigit():
+                        break
+                    whens.append((_month_end(int(y), month), "stated"))
+                items = [month for month, _ in pairs]
+            elif regex is _SPAN_SERIES:
                 months = 12 if m.group("u").lower() == "years" else 1
                 for t in items:
                     n = _number_word(t)
@@ -2185,6 +2200,18 @@ _OLD_CALL = re.compile(
     r"(?:\s+of|[^.;\d]{0,30}?\b(?:was|were|had\s+been|stood\s+at))?\s+\S{0,6}$",
     re.IGNORECASE,
 )
+# "Previously, the bank set a target of 24,500", "該行此前予恒指…目標為24,500點": a call since replaced
+_PREVIOUSLY = re.compile(
+    r"(?i)\W*(?:previously|earlier|before\s+that),?\s+(?:the\s+(?:bank|firm|broker|house)|it)\b"
+    r"|\W*(?:該行|该行|該公司|该公司|其)(?:此前|早前|先前|原先)|\W*(?:此前|早前|先前|原先)[,，]?\s*(?:該行|该行)"
+)
+_NOW_AGAIN = re.compile(r"(?i)\bnow\b|\bbut\b|現時|现时|現在|现在|目前|最新|如今")
+# "(the bank had predicted a base case of 20,800)", "(原為26,000點)", "高於去年12月預測的每盎司5000美元"
+_PAREN_OLD = re.compile(
+    r"(?i)[(（][^()（）]{0,40}\b(?:had\s+(?:predicted|forecast|expected|set|projected)|previously|was)\b[^()（）]{0,40}$"
+    r"|[(（](?:原為|原为|原先為|原先为|原本為|原本为|前值)\S{0,10}$"
+    r"|(?:去年|上月|早前|此前|之前)\S{0,8}(?:預測|预测|預期|预期|目標|目标)的\S{0,6}$"
+)
 _PAST_RECORD = re.compile(
     r"(?i)(?:\bhit\s+an?|'s|\bits|\bthe|\ban?)\s+(?:previous\s+)?(?:all-time|record)\s+high\s+of\s*\S{0,4}$"
 )
@@ -2271,6 +2298,9 @@ _PAIR_SENTENCE = re.compile(
 )
 
 
+_AFTER_SPAN = re.compile(r"(?i)\b(?:months?|weeks?|years?|quarters?)\s*(?:,\s*(?:and\s+)?|\s+and\s+)$")
+
+
 def _small_level_ok(norm: str, a: int, level: Level, mentions: list[_Mention]) -> bool:
     """A plain small number is a level only for a currency pair ("USD/JPY to 160", "美元兌日圓跌至140",
     "1 dollar = 160 yen") right after a level cue; never a year, a count or a share of something."""
@@ -2284,6 +2314,12 @@ def _small_level_ok(norm: str, a: int, level: Level, mentions: list[_Mention]) -
     lead = norm[max(a, level.start - 16) : level.start]
     # "around 155, 150, and 145": the next levels of a list that a cue opened
     listed = re.search(r"\d\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+|[、及和])\s*$", lead) is not None
+    # "6.90 in three months, 6.80 in six months and 6.70 over 12 months": each level with its horizon
+    listed = (
+        listed
+        or re.search(r"(?i)\b(?:months?|weeks?|years?|quarters?)\s*(?:,\s*(?:and\s+)?|\s+and\s+)$", lead)
+        is not None
+    )
     return bool(pair_unit) or _SMALL_CUE.search(lead) is not None or listed
 
 
@@ -2392,7 +2428,11 @@ def _claims_in(
             if not soft:
                 continue
             flags.append("current")
-        old_call = _OLD_CALL.search(norm[max(a, level.start - 60) : level.start])
+        old_call = (
+            _OLD_CALL.search(norm[max(a, level.start - 60) : level.start])
+            or _PAREN_OLD.search(norm[max(a, level.start - 70) : level.start])
+            or (_PREVIOUSLY.match(norm, a, b) and not _NOW_AGAIN.search(norm, a, level.start))
+        )
         if old_call or (_PAST_RECORD.search(lead) and not _MODAL_HIT.search(lead)):
             if instrument and level.price_like and level.upper is None and _PAST_RECORD.search(lead):
                 baselines[instrument] = level.value
@@ -2802,6 +2842,7 @@ _JOINT_FIRMS = re.compile(
 _JOINT_FIRMS_CN = re.compile(rf"(?P<one>{_CN_KNOWN_FIRMS})\s*(?:與|与|和|及|、)\s*(?P<two>{_CN_KNOWN_FIRMS})")
 
 _CARRY_DEADLINE = True
+_READ_TABLES = True
 _INHERIT_HORIZON = True
 _CONTINUES = re.compile(
     r"\W*(?:It|They|He|She|That|This|Its|And|But|Also|Then|In\s+addition|The\s+(?:index|benchmark|gauge|bank|firm"
@@ -2813,6 +2854,235 @@ _AHEAD = re.compile(
     r"(?i)(?:by|before|until|toward|towards|through)\b|(?:the\s+)?end[- ]|year[- ]end|next\b|mid[- ]|within\b"
     r"|in\s+the\s+(?:next|coming)\b|(?:later|late)\s+this|\d+-month|明年|年底|年尾|年內|年内|未來|未来|今後|下半年|下月|下個月"
 )
+
+
+# ------------------------------------------------------------------------------- tables and bank lists
+#
+# A poll table or a list of banks' targets has no sentence to read: each line is a firm and its numbers,
+# the market is the table's heading or the article's topic, the horizon is in the heading
+# ("END-2023 FORECASTS / INVESTMENT HOUSE NEW OLD / Credit Agricole 6.95 6.70", "Institutional Targets:
+# • BOC International: 25,700 (11.7x forward P/E)"). Two rows or more, at least one a known firm; a row's
+# levels are those before any parenthesis; with a NEW / OLD header the second is the superseded target.
+
+_ROW = re.compile(
+    rf"^[ \t]*(?:[•·▪●◆■*-][ \t]*)?(?P<name>{_KNOWN_FIRMS}(?:[ \t]+{_FIRM_SUFFIX})?|{_CN_KNOWN_FIRMS}"
+    r"|[A-Z][\w&.'’-]*(?:[ \t]+[A-Z&][\w&.'’-]*){0,4})"
+    r"[ \t]*(?:\([A-Za-z]{1,8}:?\)[ \t]*)?[:：]?[ \t]*(?P<rest>(?:US\$|HK\$|\$)?\d[^\n]*)$",
+    re.MULTILINE,
+)
+_ROW_NUMBER = re.compile(
+    r"(?:US\$|HK\$|\$)?(?P<lo>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?:\s*[-–~至]\s*(?P<hi>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))?(?P<pct>\s*%)?"
+)
+_ROW_UNIT = re.compile(r"(?i)\s*(?:points?|pts|點|点|港元|美元|元)")
+_NEW_OLD = re.compile(r"(?i)\bnew\b.{0,30}\b(?:old|previous|prior)\b|新.{0,6}[舊旧]")
+_TABLE_HEAD_LINES = 4
+
+
+def _row_levels(rest: str) -> list[tuple[float, float | None]] | None:
+    """The levels at the start of a row ("6.95 6.70", "23,000-25,000 (risk premium…)"), or None when
+    the row is not only numbers (a sentence that happens to start with a name)."""
+    head = rest.split("(", 1)[0].split("（", 1)[0]
+    levels, pos = [], 0
+    while True:
+        m = _ROW_NUMBER.match(head, pos)
+        if m is None or m.group("pct"):
+            break
+        lo = float(m.group("lo").replace(",", ""))
+        hi = float(m.group("hi").replace(",", "")) if m.group("hi") else None
+        levels.append((lo, hi if hi is not None and hi > lo else None))
+        pos = m.end()
+        unit = _ROW_UNIT.match(head, pos)
+        if unit:
+            pos = unit.end()
+        while pos < len(head) and head[pos] in " \t,;/":
+            pos += 1
+    leftover = head[pos:]
+    if not levels or len(re.findall(r"[A-Za-z]+|[" + _CJK + r"]", leftover)) > 2:
+        return None
+    return levels
+
+
+_LAST_TRADED = re.compile(
+    r"(?i)\b(?:last\s+)?(?:traded|trading|closed|stood|was|is)\s+(?:at|near|around)\s+(?:US\$|\$)?"
+    r"(?P<v>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)|(?:收報|收市報|現報|報)\s*(?P<cn>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+)
+
+
+# A broker's rating table as Hong Kong pages print it: "股份 | 投資評級 | 目標價", then one row per stock
+# ("中國移動(00941.HK) … | 買入 | 107元 → 111元"): the new target, the old one superseded; the firm is the
+# one that published the table (named above it).
+_RATING_ROW = re.compile(
+    r"^(?P<stock>[^\n│|]{1,90}?)\s*[│|]\s*(?P<rating>[^\s│|\d]{1,6})\s*[│|]\s*"
+    r"(?:(?P<old>\d+(?:\.\d+)?)\s*(?:港元|港幣|美元|元)?\s*(?:->|→|➝|⇒)\s*)?(?P<new>\d+(?:\.\d+)?)\s*(?:港元|港幣|美元|元)",
+    re.MULTILINE,
+)
+_SELL_RATING = re.compile(r"沽售|賣出|卖出|減持|减持|跑輸|跑输|Sell|Underperform|Underweight", re.IGNORECASE)
+
+
+def _rating_rows(norm: str, text: str, table: _AliasTable) -> tuple[list[Candidate], list[tuple[int, int]]]:
+    out: list[Candidate] = []
+    spans: list[tuple[int, int]] = []
+    rows = list(_RATING_ROW.finditer(norm))
+    if len(rows) < 2:
+        return out, spans
+    for m in rows:
+        stocks = [x for x in table.find(norm, m.start("stock"), m.end("stock")) if x.symbol]
+        if not stocks:
+            continue
+        # the firm that wrote the report the table is from: named first above it ("滙豐研究發表研究報告"),
+        # not one a related-link headline names just above the table
+        before = norm[max(0, rows[0].start() - 1500) : rows[0].start()]
+        firms = [*_ANY_FIRM_RE.finditer(before), *_CN_ANY_FIRM_RE.finditer(before)]
+        if not firms:
+            continue
+        firm = _clean_firm(min(firms, key=lambda f: f.start()).group(0))
+        new, old = float(m.group("new")), m.group("old")
+        symbol = stocks[0].symbol or ""
+        if not _plausible(symbol, Level(new, None, False, True, 0, 0)):
+            continue
+        a, b = m.start(), m.end()
+        out.append(
+            Candidate(
+                strategist=None,
+                firm=firm,
+                quote=text[a:b].strip(),
+                instrument=symbol,
+                kind="close_below" if _SELL_RATING.search(m.group("rating")) else "close_above",
+                target=new,
+                target_upper=None,
+                deadline=None,
+                deadline_source="none",
+                hedge=None,
+                start=a,
+                end=b,
+                superseded_target=float(old) if old else None,
+                cue="rating table row",
+                speaker_evidence="the firm that published the table",
+                confidence=0.6,
+            )
+        )
+        spans.append((a, b))
+    return out, spans
+
+
+def _table_baseline(norm: str, symbol: str, mentions: list[_Mention], before: int) -> float | None:
+    """The current level of a table's market when the sentence rules learned none (small FX levels are
+    not price-like there): "the euro last traded at 1.0850", "恒指昨日收報23,500點", after a mention."""
+    for m in reversed([m for m in mentions if m.symbol == symbol and m.start < before]):
+        found = _LAST_TRADED.search(norm, m.end, min(before, m.end + 60))
+        if found:
+            value = float((found.group("v") or found.group("cn")).replace(",", ""))
+            if _plausible(symbol, Level(value, None, False, True, 0, 0)):
+                return value
+    return None
+
+
+def _table_head(norm: str, first: int) -> int:
+    """Where the heading of a table starting at `first` begins: the short lines just above it ("END-2023
+    FORECASTS", "INVESTMENT HOUSE NEW OLD") and the sentence that introduces it when it ends with a
+    colon ("Here is a summary of some forecasts:"); prose above that is not the heading."""
+    start, taken, pos = first, 0, first
+    while taken < _TABLE_HEAD_LINES and pos > 0:
+        line_start = norm.rfind("\n", 0, max(0, pos - 1)) + 1
+        line = norm[line_start:pos].strip()
+        if line:
+            if line.endswith((":", "：")):
+                return line_start
+            if len(line) > 60 or re.search(r"[.!?。！？]$", line):
+                break
+            start, taken = line_start, taken + 1
+        pos = line_start
+    return start
+
+
+def _table_claims(
+    norm: str, text: str, published: date | None, table: _AliasTable, baselines: dict[str, float]
+) -> tuple[list[Candidate], list[tuple[int, int]]]:
+    """Candidates from tables and bank lists, and the spans of the rows they came from."""
+    rows = []
+    for m in _ROW.finditer(norm):
+        levels = _row_levels(m.group("rest"))
+        if levels is not None and len(m.group(0).strip()) <= 100:
+            rows.append((m, levels))
+    blocks: list[list[tuple[re.Match[str], list[tuple[float, float | None]]]]] = []
+    for row in rows:
+        if blocks:
+            gap = norm[blocks[-1][-1][0].end() : row[0].start()]
+            # rows are next to each other: blank lines or a wrapped word ("months)", "Markets") between
+            if all(len(line.split()) <= 2 and not re.search(r"\d", line) for line in gap.split("\n")):
+                blocks[-1].append(row)
+                continue
+        blocks.append([row])
+    everywhere = [m for m in table.find(norm, 0, len(norm)) if m.symbol]
+    out: list[Candidate] = []
+    spans: list[tuple[int, int]] = []
+    for block in blocks:
+        names = [_clean_firm(m.group("name")) for m, _ in block]
+        if len(block) < 2 or len(set(names)) < 2 or not any(_ANY_FIRM_RE.match(n or "") for n in names):
+            continue
+        first = block[0][0].start()
+        head_start = _table_head(norm, first)
+        head = norm[head_start:first]
+        deadlines = _deadlines(norm, head_start, first, published)
+        new_old = bool(_NEW_OLD.search(head))
+        values = [levels[0] for _, levels in block]
+
+        def fits(symbol: str, values: list[tuple[float, float | None]] = values) -> bool:
+            base = baselines.get(symbol)
+            for lo, hi in values:
+                if not _plausible(symbol, Level(lo, hi, False, True, 0, 0)):
+                    return False
+                if base and not 0.5 * base <= lo <= 1.6 * base:
+                    return False
+            return True
+
+        in_head = [m.symbol for m in table.find(norm, head_start, first) if m.symbol and fits(m.symbol)]
+        symbol: str
+        if in_head:
+            symbol = in_head[-1]
+        else:
+            before = [m.symbol for m in everywhere if m.symbol and m.start < first and fits(m.symbol)]
+            if not before:
+                continue
+            counts = {sym: before.count(sym) for sym in before}
+            best = max(counts.values())
+            symbol = next(sym for sym in reversed(before) if counts[sym] == best)
+        deadline = deadlines[-1] if deadlines else None  # the one nearest the rows ("END-2023 FORECASTS")
+        base = baselines.get(symbol) or _table_baseline(norm, symbol, everywhere, first)
+        for (m, levels), firm in zip(block, names, strict=True):
+            lo, hi = levels[0]
+            superseded = levels[1][0] if new_old and len(levels) > 1 and levels[1][1] is None else None
+            if hi is not None:
+                kind = "range"
+            elif base is not None and lo < base:
+                kind = "close_below"
+            else:
+                kind = "close_above"
+            a, b = m.start(), m.end()
+            out.append(
+                Candidate(
+                    strategist=None,
+                    firm=firm,
+                    quote=text[a:b].strip(),
+                    instrument=symbol,
+                    kind=kind,
+                    target=lo,
+                    target_upper=hi,
+                    deadline=deadline.when.isoformat() if deadline and deadline.when else None,
+                    deadline_source=deadline.source if deadline else "none",
+                    hedge=None,
+                    start=a,
+                    end=b,
+                    superseded_target=superseded,
+                    cue="table row",
+                    speaker_evidence="first column of a table or list",
+                    deadline_phrase=deadline.phrase if deadline else None,
+                    confidence=0.6,  # the market comes from the heading or the topic: not pre-ticked
+                )
+            )
+            spans.append((a, b))
+    return out, spans
 
 
 def extract_forecasts(
@@ -2880,7 +3150,7 @@ def _extract(
         mentions = table.find(norm, a, b)
         tracked = [m for m in mentions if m.symbol]
         hedge = _hedge(norm, a, b)
-        is_item = bool(_BULLET.match(norm, a) or _LIST_ITEM.match(norm[a:b]))
+        is_item = bool(_BULLET.match(norm[a:b]) or _LIST_ITEM.match(norm[a:b]))
         if hedge is None and is_item and list_hedge:
             hedge = list_hedge
         speaker = _speaker(norm, a, b, speakers, previous)
@@ -2906,8 +3176,11 @@ def _extract(
             if ahead is not None:
                 hedge = ahead.phrase
         if _LIST_HEAD.search(norm[a:b]):
-            list_hedge, list_deadlines = hedge, deadlines
-            list_target = bool(_TARGET_WORD.search(norm, a, b))
+            head_target = _TARGET_WORD.search(norm, a, b)
+            list_target = bool(head_target)
+            # "The bank has raised the annual target values for major indices:" — the items are its targets
+            list_hedge = hedge or (head_target.group(0) if head_target and speaker is not None else None)
+            list_deadlines = deadlines
         elif not is_item:
             list_hedge, list_deadlines, list_target = None, [], False
         own_deadlines = bool(deadlines)
@@ -3057,4 +3330,10 @@ def _extract(
                 results.append(
                     replace(results[-1], firm=partner, speaker_evidence=f"named with {claim_firm}")
                 )
+    if _READ_TABLES:
+        rows, spans = _table_claims(norm, text, published, table, baselines)
+        rated, rated_spans = _rating_rows(norm, text, table)
+        rows, spans = rows + rated, spans + rated_spans
+        if rows:  # a row read as a table replaces what the sentence rules made of it
+            results = [c for c in results if not any(a <= c.start < b for a, b in spans)] + rows
     return results

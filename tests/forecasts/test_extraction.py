@@ -1534,3 +1534,170 @@ def test_round_6_chinese_speakers_and_moves(text, expected):
 def test_a_weekday_is_not_a_bare_name():
     found = extract_forecasts("高盛周一表示，金價有望升至每盎司6000美元。", published=P25)
     assert [(c.strategist, c.firm) for c in found if c.target] == [(None, "高盛")]
+
+
+# --- round 7: tables and bank lists ---------------------------------------------------------------
+
+
+def _rows(found):
+    return [
+        (c.firm, c.instrument, c.kind, c.target, c.target_upper, c.superseded_target, c.deadline)
+        for c in found
+        if c.cue == "table row"
+    ]
+
+
+def test_a_poll_table_reads_each_row_under_its_heading():
+    text = (
+        "The Australian dollar last traded at 0.6650 per US dollar on Friday, and banks have been "
+        "revising their calls.\n\n"
+        "Some of the forecasts for the euro were revised this week: the euro last traded at 1.0850.\n\n"
+        "Below are the banks' views on the euro:\n\n"
+        "END-2024 FORECASTS\n\n"
+        "BANK NEW OLD\n\n"
+        "Barclays 1.12 1.08\n\n"
+        "Nomura 1.05 1.10\n\n"
+        "Acme Capital 1.00-1.04 1.06\n\n"
+        "Markets\n\n"
+        "Mizuho 1.09 1.07\n"
+    )
+    rows = _rows(extract_forecasts(text, published=date(2024, 3, 8)))
+    assert rows[:2] == [
+        ("Barclays", "EURUSD", "close_above", 1.12, None, 1.08, "2024-12-31"),
+        ("Nomura", "EURUSD", "close_below", 1.05, None, 1.10, "2024-12-31"),
+    ]
+    assert rows[2:] == [
+        ("Acme Capital", "EURUSD", "range", 1.00, 1.04, 1.06, "2024-12-31"),  # its name wrapped in the copy
+        ("Mizuho", "EURUSD", "close_above", 1.09, None, 1.07, "2024-12-31"),
+    ]
+    found = extract_forecasts(text, published=date(2024, 3, 8))
+    row = next(c for c in found if c.cue == "table row")
+    assert (
+        row.speaker_evidence == "first column of a table or list" and row.confidence < 0.7
+    )  # not pre-ticked
+
+
+def test_a_bank_list_takes_the_market_the_article_is_about():
+    text = (
+        "The Hang Seng Index fell 1% on Monday. Strategists still see room for the Hang Seng Index to "
+        "rise, while the Hang Seng Tech Index lagged.\n\n"
+        "What the banks expect\n\n"
+        "• Goldman Sachs: 27,000 (12x forward earnings)\n\n"
+        "• UBS: 25,500 (earnings growth of 6%)\n\n"
+        "• Acme Securities: 24,000-26,000\n"
+    )
+    rows = _rows(extract_forecasts(text, published=P25))
+    assert rows == [
+        ("Goldman Sachs", "HSI", "close_above", 27000, None, None, None),
+        ("UBS", "HSI", "close_above", 25500, None, None, None),
+        ("Acme Securities", "HSI", "range", 24000, 26000, None, None),
+    ]
+
+
+def test_a_chinese_bank_list_under_a_heading_that_names_the_market():
+    text = (
+        "恒指昨日收報23,500點。\n\n大行對恒指年底目標：\n\n"
+        "高盛：27,000點\n\n摩根士丹利：25,800點\n\n瑞銀：22,000點\n"
+    )
+    rows = _rows(extract_forecasts(text, published=P25))
+    assert [(r[0], r[1], r[2], r[3], r[6]) for r in rows] == [
+        ("高盛", "HSI", "close_above", 27000, "2025-12-31"),
+        ("摩根士丹利", "HSI", "close_above", 25800, "2025-12-31"),
+        ("瑞銀", "HSI", "close_below", 22000, "2025-12-31"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # prices of stocks, not banks' forecasts: no firm in the first column
+        "Hang Seng Index movers\n\nTencent 480.20\n\nMeituan 160.50\n\nAlibaba 110.30\n",
+        # one row is not a table
+        "The Hang Seng Index closed at 23,000.\n\nTargets\n\n• Goldman Sachs: 27,000\n",
+        # percentages are not levels
+        "Hang Seng Index earnings growth\n\n• Goldman Sachs: 6%\n\n• UBS: 5.5%\n",
+        # levels no reading of the market allows
+        "The Hang Seng Index fell.\n\nBanks\n\n• Goldman Sachs: 12\n\n• UBS: 14\n",
+    ],
+)
+def test_what_is_not_a_table_of_forecasts(text):
+    assert _rows(extract_forecasts(text, published=P25)) == []
+
+
+def test_a_bulleted_list_after_a_heading_of_targets_inherits_its_speaker():
+    text = (
+        "Nomura turned more positive on Chinese equities on Tuesday.\n"
+        "The bank has raised its year-end target values for the main indices:\n"
+        "- the Hang Seng Index at 27,000 points\n"
+        "- the Hang Seng China Enterprises Index at 9,800 points\n"
+        "Reasons for optimism\n"
+    )
+    found = [(c.firm, c.instrument, c.target) for c in extract_forecasts(text, published=P25)]
+    assert found == [("Nomura", "HSI", 27000), ("Nomura", "HSCEI", 9800)]
+
+
+def test_a_broker_rating_table_reads_each_stock_with_its_old_and_new_target():
+    text = (
+        "Acme研究發表報告，對內銀股H股評級及目標價表列如下:\n"
+        "股份 | 投資評級 | 目標價(港元)\n"
+        "騰訊(00700.HK) 沽空 $9.57千萬; 比率 7.1% | 買入 | 600元 → 650元\n"
+        "美團(03690.HK) 沽空 $2.70千萬; 比率 9.1% | 沽售 | 130元 → 120元\n"
+        "某股(09999.HK) | 持有 | 12元\n"
+    )
+    found = [
+        (c.firm, c.instrument, c.kind, c.target, c.superseded_target)
+        for c in extract_forecasts("高盛" + text.replace("Acme研究", ""), published=P25)
+        if c.cue == "rating table row"
+    ]
+    assert found == [
+        ("高盛", "0700.HK", "close_above", 650, 600),
+        ("高盛", "3690.HK", "close_below", 120, 130),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        # the same bank's replaced call, in a sentence of its own: not a forecast
+        (
+            "Nomura raised its Hang Seng Index target to 27,000 points by the end of 2026. "
+            "Previously, the bank set a target of 24,500 points by the end of June.",
+            [27000],
+        ),
+        ("野村將恒指明年底目標上調至27,000點。該行此前予恒指的目標為24,500點。", [27000]),
+        (
+            "Nomura raised its Hang Seng Index target to 27,000 points "
+            "(the bank had predicted 24,500 points).",
+            [27000],
+        ),
+        ("野村上調恒指12個月目標至28,000點(原為26,000點)。", [28000]),
+        # another firm's earlier call is still that firm's call
+        (
+            "Nomura sees the Hang Seng Index at 27,000 points by June. "
+            "Previously, analysts at UBS had cut their Hang Seng Index target to 24,000 points.",
+            [27000, 24000],
+        ),
+    ],
+)
+def test_a_call_the_same_bank_has_replaced_is_not_suggested(text, kept):
+    assert [c.target for c in extract_forecasts(text, published=P25) if c.target is not None] == kept
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "Acme Bank has cut its USD/CNY forecasts to 6.90 in three months, 6.80 in six months and 6.70 "
+            "over 12 months.",
+            [(6.9, "2025-04-20"), (6.8, "2025-07-20"), (6.7, "2026-01-20")],
+        ),
+        (
+            "Acme Bank expects USD/JPY to reach 155.00, 152.00 and 150.00 by March 2025, June 2025 and "
+            "September 2025.",
+            [(155.0, "2025-03-31"), (152.0, "2025-06-30"), (150.0, "2025-09-30")],
+        ),
+    ],
+)
+def test_round_7_a_level_for_each_horizon(text, expected):
+    found = extract_forecasts(text, published=date(2025, 1, 20))
+    assert [(c.target, c.deadline) for c in found] == expected
