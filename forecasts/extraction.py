@@ -1254,7 +1254,8 @@ _HEDGE_EN = re.compile(
     r"|projects?|projected|projecting|projections?|anticipates?|anticipated|anticipating|estimates?|estimated"
     r"|targets?|targeting|likely|unlikely|poised|set\s+to|on\s+track|(?:is|are|'s)\s+headed|looking\s+at"
     r"|believes?|calls?\s+for|at\s+(?:the\s+)?risk\s+of|(?:is|are)\s+going\s+to|outlook|bullish|bearish"
-    r"|stuck\s+to|reiterated|objectives?|(?:bull|bear|base)\s+case|scenario)\b|'ll\b",
+    r"|stuck\s+to|reiterated|objectives?|(?:bull|bear|base)\s+case|scenario)\b|'ll\b"
+    r"|(?-i:\b(?:TP|PT)\b)",  # broker copy's "cuts TP to HK$140", "cut PT to HK$185"
     re.IGNORECASE,
 )
 _HEDGE_CN = re.compile(
@@ -1306,7 +1307,7 @@ _CUE_RE = re.compile(
     r"|\btoward(?:s)?\b|\bup\s+to\b|\bas\s+(?:high|low)\s+as\b|\bbreak\s+(?:above|through)|\bsurpass|\btop(?:ping)?\b"
     r"|\bexceed(?:ing)?\b|\blooking\s+at\b|\bbringing\s+it\s+to|\bfalling\s+to"
     r"|升至|升上|重上|挑戰|挑战|上看|看至|看到|劍指|剑指|反彈至|反弹至|下站看|向下看|跌至|上望|下望|下試|下试|可見|可见|升穿|突破|(?<![年月])上(?=\s?\d))"
-    r"|(?P<above>\btarget(?:s|ed)?\b|\bforecast\b|\bprojection\b|\bprediction\b|\bestimate\b|\bend\s+the\s+year\s+at"
+    r"|(?P<above>\btarget(?:s|ed)?\b|(?-i:\b(?:TP|PT)\b)|\bforecast\b|\bprojection\b|\bprediction\b|\bestimate\b|\bend\s+the\s+year\s+at"
     r"|\bfinish\s+the\s+year\s+at|\bend\s+at\b|\btrade\s+around|\b(?:sees?|expects?|forecasts?|predicts?|projects?)\s+(?:the\s+)?[^,;.]{1,30}?\b(?:at|ending\s+(?:the\s+year\s+)?at)\b"
     r"|\bprice\s+objective|\b(?:base|bull)\s+case"
     r"|\b(?:sees?|expects?|forecasts?|predicts?|projects?)\s+(?:about\s+|around\s+|roughly\s+)?$|目標|目标|預測|预测|基準|基准|看(?=\s?\d)|[兌兑][換换]?\s*$)"
@@ -2849,7 +2850,7 @@ _CONTINUES = re.compile(
     r"|metal|stock|broker|strategist|analyst)s?\b|至於)"
 )
 _LIST_HEAD = re.compile(r"[:：]\s*$")
-_TARGET_WORD = re.compile(r"(?i)\btargets?\b|\bforecasts?\b|\bprojections?\b|\bcalls\b|目標|目标|預測|预测")
+_TARGET_WORD = re.compile(r"(?i)(?-i:\b(?:TP|PT)\b)|\btargets?\b|\bforecasts?\b|\bprojections?\b|\bcalls\b|目標|目标|預測|预测")
 _AHEAD = re.compile(
     r"(?i)(?:by|before|until|toward|towards|through)\b|(?:the\s+)?end[- ]|year[- ]end|next\b|mid[- ]|within\b"
     r"|in\s+the\s+(?:next|coming)\b|(?:later|late)\s+this|\d+-month|明年|年底|年尾|年內|年内|未來|未来|今後|下半年|下月|下個月"
