@@ -18,7 +18,7 @@ loopback client would otherwise be throttled, which is the throttle working, not
 
 The p95 bound: the failing bound (--p95-ms, 5 s) is loose, for a shared machine, and catches a page
 that became many times slower; the line printed at the end also compares p95 with issue 13's target
-(250 ms for 100 clients over 2 minutes, about 236 ms measured, BENCHMARKS.md). The clients wait for
+(250 ms for 100 clients over 2 minutes; 219-238 ms in four runs, BENCHMARKS.md). The clients wait for
 each answer and send the next at once, so on 2 cores p95 is mostly queueing: 100 / throughput.
 """
 

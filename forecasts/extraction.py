@@ -2850,7 +2850,9 @@ _CONTINUES = re.compile(
     r"|metal|stock|broker|strategist|analyst)s?\b|至於)"
 )
 _LIST_HEAD = re.compile(r"[:：]\s*$")
-_TARGET_WORD = re.compile(r"(?i)(?-i:\b(?:TP|PT)\b)|\btargets?\b|\bforecasts?\b|\bprojections?\b|\bcalls\b|目標|目标|預測|预测")
+_TARGET_WORD = re.compile(
+    r"(?i)(?-i:\b(?:TP|PT)\b)|\btargets?\b|\bforecasts?\b|\bprojections?\b|\bcalls\b|目標|目标|預測|预测"
+)
 _AHEAD = re.compile(
     r"(?i)(?:by|before|until|toward|towards|through)\b|(?:the\s+)?end[- ]|year[- ]end|next\b|mid[- ]|within\b"
     r"|in\s+the\s+(?:next|coming)\b|(?:later|late)\s+this|\d+-month|明年|年底|年尾|年內|年内|未來|未来|今後|下半年|下月|下個月"
