@@ -2874,8 +2874,7 @@ _ROW = re.compile(
     re.MULTILINE,
 )
 _ROW_NUMBER = re.compile(
-    r"(?:US\$|HK\$|\$)?(?P<lo>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"(?:\s*[-–~至]\s*(?P<hi>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))?(?P<pct>\s*%)?"
+    rf"(?:US\$|HK\$|\$)?(?P<lo>{_NUMBER})(?:\s*[-–~至]\s*(?P<hi>{_NUMBER}))?(?P<pct>\s*%)?"
 )
 _ROW_UNIT = re.compile(r"(?i)\s*(?:points?|pts|點|点|港元|美元|元)")
 _NEW_OLD = re.compile(r"(?i)\bnew\b.{0,30}\b(?:old|previous|prior)\b|新.{0,6}[舊旧]")
@@ -2907,8 +2906,8 @@ def _row_levels(rest: str) -> list[tuple[float, float | None]] | None:
 
 
 _LAST_TRADED = re.compile(
-    r"(?i)\b(?:last\s+)?(?:traded|trading|closed|stood|was|is)\s+(?:at|near|around)\s+(?:US\$|\$)?"
-    r"(?P<v>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)|(?:收報|收市報|現報|報)\s*(?P<cn>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    rf"(?i)\b(?:last\s+)?(?:traded|trading|closed|stood|was|is)\s+(?:at|near|around)\s+(?:US\$|\$)?(?P<v>{_NUMBER})"
+    rf"|(?:收報|收市報|現報|報)\s*(?P<cn>{_NUMBER})"
 )
 
 
@@ -2929,17 +2928,17 @@ def _rating_rows(norm: str, text: str, table: _AliasTable) -> tuple[list[Candida
     rows = list(_RATING_ROW.finditer(norm))
     if len(rows) < 2:
         return out, spans
+    # the firm that wrote the report the table is from: named first above it ("滙豐研究發表研究報告"),
+    # not one a related-link headline names just above the table
+    before = norm[max(0, rows[0].start() - 1500) : rows[0].start()]
+    firms = [*_ANY_FIRM_RE.finditer(before), *_CN_ANY_FIRM_RE.finditer(before)]
+    if not firms:
+        return out, spans
+    firm = _clean_firm(min(firms, key=lambda f: f.start()).group(0))
     for m in rows:
         stocks = [x for x in table.find(norm, m.start("stock"), m.end("stock")) if x.symbol]
         if not stocks:
             continue
-        # the firm that wrote the report the table is from: named first above it ("滙豐研究發表研究報告"),
-        # not one a related-link headline names just above the table
-        before = norm[max(0, rows[0].start() - 1500) : rows[0].start()]
-        firms = [*_ANY_FIRM_RE.finditer(before), *_CN_ANY_FIRM_RE.finditer(before)]
-        if not firms:
-            continue
-        firm = _clean_firm(min(firms, key=lambda f: f.start()).group(0))
         new, old = float(m.group("new")), m.group("old")
         symbol = stocks[0].symbol or ""
         if not _plausible(symbol, Level(new, None, False, True, 0, 0)):
@@ -3017,13 +3016,15 @@ def _table_claims(
                 blocks[-1].append(row)
                 continue
         blocks.append([row])
-    everywhere = [m for m in table.find(norm, 0, len(norm)) if m.symbol]
     out: list[Candidate] = []
     spans: list[tuple[int, int]] = []
+    everywhere: list[_Mention] | None = None  # the article's tracked mentions, read once a table is found
     for block in blocks:
         names = [_clean_firm(m.group("name")) for m, _ in block]
         if len(block) < 2 or len(set(names)) < 2 or not any(_ANY_FIRM_RE.match(n or "") for n in names):
             continue
+        if everywhere is None:
+            everywhere = [m for m in table.find(norm, 0, len(norm)) if m.symbol]
         first = block[0][0].start()
         head_start = _table_head(norm, first)
         head = norm[head_start:first]

@@ -659,21 +659,19 @@ def _record_one(item: dict, source: Source, actor) -> Recorded:
     )
     instrument, kind = item["instrument"], item["kind"]
     deadline = item["deadline"] or services.default_deadline(item["made_at"], instrument.timezone_name)
+    # The claim's own fields: what makes two records the same claim, and what the new one is made of.
+    claim = {
+        "strategist": strategist,
+        "instrument": instrument,
+        "kind": kind,
+        "target": item["target"],
+        "target_upper": item["target_upper"],
+        "other_instrument": item["other_instrument"],
+        "basis": item["basis"],
+    }
     # A person created just now has no calls: nothing to be the same claim, a duplicate or revised.
     same = (
-        None
-        if new_person
-        else Forecast.all_objects.filter(
-            source=source,
-            strategist=strategist,
-            instrument=instrument,
-            kind=kind,
-            target=item["target"],
-            target_upper=item["target_upper"],
-            other_instrument=item["other_instrument"],
-            basis=item["basis"],
-            deadline=deadline,
-        ).first()
+        None if new_person else Forecast.all_objects.filter(source=source, deadline=deadline, **claim).first()
     )
     if same is not None:
         return Recorded(same, created=False)
@@ -701,16 +699,10 @@ def _record_one(item: dict, source: Source, actor) -> Recorded:
             + " (the editor said it is not a duplicate)."
         )
     forecast = services.forecast_create(
-        strategist=strategist,
+        **claim,
         firm=firm,
         source=source,
         quote=item["quote"],
-        instrument=instrument,
-        kind=kind,
-        target=item["target"],
-        target_upper=item["target_upper"],
-        other_instrument=item["other_instrument"],
-        basis=item["basis"],
         deadline=item["deadline"],
         deadline_source=item["deadline_source"],
         made_at=item["made_at"],
