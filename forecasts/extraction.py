@@ -535,7 +535,9 @@ class _AliasTable:
         for m in self.regex.finditer(norm, a, b):
             if m.group(0) == "國指" and norm[m.start() - 1 : m.start()] == "中":
                 continue  # "MSCI中國指數" is not the HSCEI
-            if m.group(0) == "港股" and re.match(r"(?:的)?目標價|(?:的)?目标价", norm[m.end() : m.end() + 4]):
+            if m.group(0) == "港股" and re.match(
+                r"(?:[和及與与、]美股)?(?:的)?(?:目標價|目标价)", norm[m.end() : m.end() + 7]
+            ):
                 continue  # "阿里巴巴港股目標價": the stock's Hong Kong line, not the market
             key = re.sub(r"\s+", " ", m.group(0)).casefold()
             found.append(_Mention(m.start(), m.end(), self.symbol_of.get(key), m.group(0)))
@@ -987,6 +989,9 @@ _DEADLINE_RULES: list[tuple[re.Pattern[str], str]] = [
             "month",
         ),
         # Chinese
+        # "明年 12 月底", "今年6月": a month of a named year; "3月底前": the next end of that month
+        (r"(?P<rel>明年|今年|本年)\s*(?P<m>1[0-2]|0?[1-9])\s*月\s*(?:底|末|份)?(?!\s*\d)", "cn_month_rel"),
+        (r"(?<![\d年])(?P<m>1[0-2]|0?[1-9])\s*月\s*(?:底|末)\s*(?:前)?", "cn_month_bare"),
         (r"明年\s*(?P<p>底|年底|年尾|中|上半年|下半年|初|首季)?", "cn_next"),
         (
             r"(?:今年|本年)\s*(?P<p>底|年底|年尾|內|内|餘下|剩下的時間|上半年|下半年|年中|中(?![國国港美期長长短線线]))?|年底|年尾|年內|年内|年末|年終|年终"
@@ -1043,6 +1048,11 @@ def _resolve(name: str, m: re.Match[str], published: date | None) -> tuple[date 
     # relative phrases need the publication date
     if p is None:
         return None, "implied"
+    if name == "cn_month_rel":
+        return _month_end(p.year + (1 if g["rel"] == "明年" else 0), int(g["m"])), "implied"
+    if name == "cn_month_bare":
+        end = _month_end(p.year, int(g["m"]))
+        return (end if end >= p else _month_end(p.year + 1, int(g["m"]))), "implied"
     if name == "month_next":
         return _month_end(p.year + 1, _MONTHS[g["m"].lower().rstrip(".")]), "implied"
     if name == "early_next":
@@ -1248,6 +1258,10 @@ def find_deadlines(text: str, published: date | None = None) -> list[Deadline]:
 
 # -------------------------------------------------------------------------------------------- hedges
 
+# 觸及 is where the market went, unless a modal makes it ahead: "或觸及6.82", "有望觸及31000點"
+_PAST_TOUCH = (
+    r"(?<!有望)(?<!或)(?<!可)(?<!將)(?<!将)(?<!會)(?<!会)(?<!料)(?<!能)(?<!機會)(?<!机会)(?:觸及|触及)"
+)
 _HEDGE_EN = re.compile(
     r"\b(?:will|would|could|may|might|should|shall|can\s+still|expects?|expected|expecting|expectations?"
     r"|sees|see|seeing|forecasts?|forecasting|forecasted|predicts?|predicted|predicting|predictions?"
@@ -1261,7 +1275,7 @@ _HEDGE_EN = re.compile(
 _HEDGE_CN = re.compile(
     r"預計|预计|預期|预期|料|估計|估计|相信|認為|认为|目標|目标|預測|预测|可望|有望|看好|看淡|上望|下望|挑戰|挑战"
     r"|可見|可升|應該|应该|將|将|會|会|或|下站看|向下看|審慎|审慎|上調|調高|調升|下調|調低|評級|評級"
-    r"|預估|预估|上看|看至|有機會|有机会|可能|劍指|剑指|展望|最牛|最熊|上試|上试|下試|下试"
+    r"|預估|预估|上看|看至|有機會|有机会|可能|劍指|剑指|展望|最牛|最熊|上試|上试|下試|下试|可達|可达"
 )
 _PAST_CLAUSE = re.compile(
     r"\b(?:yesterday|last\s+(?:week|month|year|Friday|Monday|Tuesday|Wednesday|Thursday)|ago|earlier\s+this"
@@ -1269,8 +1283,9 @@ _PAST_CLAUSE = re.compile(
     r"|rallied|rebounded|advanced|declined|lost|was\s+driven|were\s+driven|has\s+risen|has\s+fallen|had\s+been"
     r"|(?<!to\s)(?<!ll\s)hit\s+a\s+record|(?<!to\s)(?<!ll\s)hit\s+an?\s+(?:all-time|record)|reached\s+a|so\s+far\s+this\s+year|year-to-date\s+(?:gain|rise)"
     r"|had\s+(?:a|an)|traded|remains?\s+around|on\s+(?:Monday|Tuesday|Wednesday|Thursday|Friday))\b"
-    r"|昨|上周|上週|上星期|過去|过去|以來|以来|早前|早先|曾|收市|收報|收报|高見|低見|觸及|触及|年初至今|累升|累跌|累計|全年累"
-    r"|已(?:大|累|經)?(?:升|跌|漲)|暫跌|暫升|半日|單日|巨震|全年(?:升|跌|上升|下跌)|(?<!預)(?<!目標)報(?=\s?\d)|當時|当时|次日|之後|跑贏|跑輸|(?:漲|升|跌)了|急擴|擴至|表現最好",
+    r"|昨|上周|上週|上星期|過去|过去|以來|以来|早前|早先|曾|收市|收報|收报|高見|低見|年初至今|累升|累跌|累計|全年累"
+    r"|已(?:大|累|經)?(?:升|跌|漲)|暫跌|暫升|半日|單日|巨震|全年(?:升|跌|上升|下跌)|(?<!預)(?<!目標)報(?=\s?\d)|當時|当时|次日|之後|跑贏|跑輸|(?:漲|升|跌)了|急擴|擴至|表現最好"
+    rf"|{_PAST_TOUCH}",
     re.IGNORECASE,
 )
 _FUTURE_IN_CLAUSE = re.compile(
@@ -1306,7 +1321,7 @@ _CUE_RE = re.compile(
     r"|\b(?:higher|lower)\s+to\b|\btumble\b|\breclaim(?:s|ing)?\b|\bretake|\bregain|\btest(?:s|ing)?\b"
     r"|\btoward(?:s)?\b|\bup\s+to\b|\bas\s+(?:high|low)\s+as\b|\bbreak\s+(?:above|through)|\bsurpass|\btop(?:ping)?\b"
     r"|\bexceed(?:ing)?\b|\blooking\s+at\b|\bbringing\s+it\s+to|\bfalling\s+to"
-    r"|升至|升上|重上|挑戰|挑战|上看|看至|看到|劍指|剑指|反彈至|反弹至|下站看|向下看|跌至|上望|下望|下試|下试|可見|可见|升穿|突破|(?<![年月])上(?=\s?\d))"
+    r"|升至|升上|重上|挑戰|挑战|觸及|触及|上看|看至|看到|劍指|剑指|反彈至|反弹至|下站看|向下看|跌至|上望|下望|下試|下试|可見|可见|升穿|突破|(?<![年月])上(?=\s?\d))"
     r"|(?P<above>\btarget(?:s|ed)?\b|(?-i:\b(?:TP|PT)\b)|\bforecast\b|\bprojection\b|\bprediction\b|\bestimate\b|\bend\s+the\s+year\s+at"
     r"|\bfinish\s+the\s+year\s+at|\bend\s+at\b|\btrade\s+around|\b(?:sees?|expects?|forecasts?|predicts?|projects?)\s+(?:the\s+)?[^,;.]{1,30}?\b(?:at|ending\s+(?:the\s+year\s+)?at)\b"
     r"|\bprice\s+objective|\b(?:base|bull)\s+case"
@@ -1334,8 +1349,7 @@ _EXCLUDE_BEFORE = re.compile(
     r"|(?<!year-end )(?<!target )(?<!price )levels?\s+(?:around|of|near)|remains?\s+(?:around|near|at)"
     r"|(?<!hit\s)(?<!reach\s)an?\s+(?:all-time|record)\s+high\s+of"
     r"|較|较|收市|收報|收报|報(?!告)|高見|低見|早前|早先|年初的|加"
-    # 觸及 is where the market went, unless a modal makes it ahead: "或觸及6.82", "有望觸及31000點"
-    r"|(?<!有望)(?<!或)(?<!可)(?<!將)(?<!将)(?<!會)(?<!会)(?<!料)(?<!能)(?<!機會)(?<!机会)(?:觸及|触及))\w*(?:\s*[^\s\d]+){0,2}?\s*$",
+    rf"|{_PAST_TOUCH})\w*(?:\s*[^\s\d,;]+){{0,2}}?\s*$",
     re.IGNORECASE,
 )
 _MOVE_UP = re.compile(
@@ -1658,7 +1672,7 @@ _CN_FIRM_SPEAKER = re.compile(
 
 # "中泰國際顏子琪表示" (firm, then the name, no title)
 _CN_FIRM_PERSON = re.compile(
-    rf"(?P<firm>{_CN_KNOWN_FIRMS})(?P<name>[{_CJK}]{{2,3}}?)"
+    rf"(?P<firm>{_CN_KNOWN_FIRMS})(?:公司|集團|集团)?(?P<name>[{_CJK}]{{2,3}}?)"
     r"(?=表示|認為|认为|指出|預計|预计|預期|预期|相信|估計|估计|坦言|直言|強調|强调)"
 )
 _CN_NAME_WORDS = re.compile(
@@ -1873,6 +1887,9 @@ def _subject_firm(sent: str) -> str | None:
         firm = cm.group("firm")
         if _CN_NOT_FIRM.search(firm) or _normalise(firm) in _DEFAULT_KEYS or _CJK_ALIAS_RE.search(firm):
             continue
+        known = _ANY_FIRM_RE.search(firm)
+        if known and known.end() == len(firm) and known.start() > 0:
+            return known.group(0)  # "當中以海通國際預測…": the firm, without the words before it
         if re.search(r"[的將将會会或可在於于是為为和與与及把被從从由向至最進进步]", firm) or re.match(
             r"[惟但而並并他她其亦則则更仍且故即若如因就據据還还再又這这那該该此本另各]", firm
         ):
@@ -2195,8 +2212,11 @@ _CONDITIONAL = re.compile(
 _CONDITIONAL_CLAUSE = re.compile(
     r"(?:^|\W)(?:(?i:if|unless)\b|如果|假如|倘若|一旦)|^\W*若|[,，]\s*若(?![干非])"
 )
+# "如果企業盈利強勁增長，樂觀情境下目標可達34000點", "in a bull case, 8,000": a scenario's level is
+# a forecast (ANNOTATION.md), whatever condition the sentence opens with
+_SCENARIO = re.compile(r"(?i)\b(?:bull|bear|base)(?:ish)?[- ]case\b|\bscenario\b|情境|情景|最牛|最熊")
 _OLD_CALL = re.compile(
-    r"(?:原來|原来|原先|此前|之前|先前|早前|原)(?:的)?(?:預測|预测|預期|预期|目標|目标)(?:價|价)?(?:的|為|为|是)?\S{0,8}$"
+    r"(?:原來|原来|原先|此前|之前|先前|早前|原)(?:的)?(?:預測|预测|預期|预期|目標|目标)(?:價|价)?(?:的|為|为|是)?[^\s\d]{0,8}(?:1\s*美元\s*(?:兌|兑)?(?:換|换)?)?$"
     r"|\b(?:previous|prior|earlier|old|original)\s+(?:year-end\s+|price\s+|\d+-month\s+)?(?:target|forecast|estimate|call)s?"
     r"(?:\s+of|[^.;\d]{0,30}?\b(?:was|were|had\s+been|stood\s+at))?\s+\S{0,6}$",
     re.IGNORECASE,
@@ -2464,6 +2484,12 @@ def _claims_in(
         if not level.percent and not _plausible(instrument, level) and not respectively:
             continue  # "Tesla deliveries … 439,000", gold at $180,000: not a price of this instrument
         if (
+            instrument.endswith(".HK")
+            and not level.percent
+            and (re.search(r"US\$|美元", norm[max(a, level.start - 3) : level.end + 2]))
+        ):
+            continue  # "目標價至172港元和178美元": the US listing's target, not the Hong Kong line's
+        if (
             _NOT_PRICE_BEFORE.search(norm[max(clause[0], level.start - 40) : level.start])
             or (level.percent and _GROWTH_AFTER.match(norm, level.end, min(b, level.end + 24)))
             # "Earnings of Hang Seng Index companies is expected to rise more than 9 per cent",
@@ -2474,7 +2500,7 @@ def _claims_in(
             if not soft:
                 continue  # earnings, GDP, yields, turnover: not a price
             flags.append("not_price")
-        if conditional or _CONDITIONAL_CLAUSE.search(upto):
+        if (conditional or _CONDITIONAL_CLAUSE.search(upto)) and not _SCENARIO.search(clause_text):
             if not soft:
                 continue
             flags.append("conditional")
@@ -2571,6 +2597,7 @@ def _claims_in(
             and len(gap) < 45
             and not _CUE_RE.search(gap)
             and re.search(r"(?i)\band\b|\bthen\b|及|和|與|与|、|，|,", gap)
+            and not any(last_target_end <= pos < level.start for pos, _ in marks)  # another speaker's claim
         ):
             # "expects 24,000 by mid-year and 26,000 by year-end": the second level shares the first's kind
             kind, cue, explicit = previous_claim.kind, previous_claim.cue, previous_claim.explicit

@@ -1701,3 +1701,58 @@ def test_a_call_the_same_bank_has_replaced_is_not_suggested(text, kept):
 def test_round_7_a_level_for_each_horizon(text, expected):
     found = extract_forecasts(text, published=date(2025, 1, 20))
     assert [(c.target, c.deadline) for c in found] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a clause between the speaker and the level: a current-level word does not reach across a comma
+        (
+            "中泰國際張三表示，疊加估值抬升，恒指目標28,000至29,000點。",
+            [("張三", "中泰國際", "HSI", "range", 28000, 29000)],
+        ),
+        # a second firm's call in the same sentence, with a modal touch ("或觸及" is ahead, not past)
+        (
+            "美國銀行預測，明年人民幣兌美元匯率將升至6.8，華泰證券則估明年底或觸及6.82。",
+            [
+                (None, "美國銀行", "USDCNY", "reach", 6.8, None),
+                (None, "華泰證券", "USDCNY", "reach", 6.82, None),
+            ],
+        ),
+        # the firm, its 公司, then the person; a subject firm without the words before it
+        ("中金公司張三表示，恒指目標28,000點。", [("張三", "中金", "HSI", "close_above", 28000, None)]),
+        ("當中以海通國際預測恒指目標28,000點最高。", [(None, "海通國際", "HSI", "close_above", 28000, None)]),
+        # 港股和美股目標價: the stock's two listings, not the Hang Seng; the US-dollar one is not HK's
+        (
+            "中金下調阿里巴巴港股和美股目標價13%至172港元和178美元。",
+            [(None, "中金", "9988.HK", "close_above", 172, None)],
+        ),
+        # a scenario's level, whatever condition the sentence opens with
+        (
+            "中泰國際張三表示，如果企業盈利強勁增長，樂觀情境下恒指可達34,000點。",
+            [("張三", "中泰國際", "HSI", "reach", 34000, None)],
+        ),
+        # "由之前預測的X點上調至Y-Z點": the new band is kept (the old call is X only)
+        (
+            "Acme的策略師Jane Roe上調了對標普500指數的年終目標，由之前預測的3,225點上調至3,600-3,800點。",
+            [("Jane Roe", None, "GSPC", "range", 3600, 3800)],
+        ),
+    ],
+)
+def test_round_8_chinese_clauses_and_second_claims(text, expected):
+    found = [c for c in extract_forecasts(text, published=P25) if c.target is not None]
+    assert [(c.strategist, c.firm, c.instrument, c.kind, c.target, c.target_upper) for c in found] == expected
+
+
+@pytest.mark.parametrize(
+    ("phrase", "deadline"),
+    [
+        ("至明年 12 月底的目標", "2026-12-31"),
+        ("3月底前", "2026-03-31"),
+        ("12月底", "2025-12-31"),
+        ("今年6月", "2025-06-30"),
+    ],
+)
+def test_round_8_chinese_month_deadlines(phrase, deadline):
+    found = find_deadlines(phrase, published=date(2025, 11, 20))
+    assert [d.when.isoformat() for d in found] == [deadline]
