@@ -1289,8 +1289,8 @@ _PAST_CLAUSE = re.compile(
     re.IGNORECASE,
 )
 _FUTURE_IN_CLAUSE = re.compile(
-    r"\b(?:will|would|could|may|might|expects?|expecting|anticipat\w*|sees|forecasts?|predicts?|target|likely|poised"
-    r"|set\s+to)\b|預計|预计|料|目標|目标|有望|可望|預估",
+    r"\b(?:will|would|could|may|might|expects?|expecting|anticipat\w*|sees|forecast(?:s|ed)?|predict(?:s|ed)?"
+    r"|project(?:s|ed|ing)|target|likely|poised|set\s+to)\b|預計|预计|料|目標|目标|有望|可望|預估",
     re.IGNORECASE,
 )
 
@@ -2322,14 +2322,17 @@ _PAIR_SENTENCE = re.compile(
 _AFTER_SPAN = re.compile(r"(?i)\b(?:months?|weeks?|years?|quarters?)\s*(?:,\s*(?:and\s+)?|\s+and\s+)$")
 
 
-def _small_level_ok(norm: str, a: int, level: Level, mentions: list[_Mention]) -> bool:
+def _small_level_ok(
+    norm: str, a: int, level: Level, mentions: list[_Mention], carried: str | None = None
+) -> bool:
     """A plain small number is a level only for a currency pair ("USD/JPY to 160", "美元兌日圓跌至140",
-    "1 dollar = 160 yen") right after a level cue; never a year, a count or a share of something."""
+    "1 dollar = 160 yen", or the pair the sentences before are about: "UBS has also set a target of 145
+    for December 2025") right after a level cue; never a year, a count or a share of something."""
     if level.value <= 0 or level.value >= 1000 or re.fullmatch(r"(?:19|20)\d\d", str(int(level.value))):
         return False
     pair_unit = _PAIR_UNIT.match(norm, level.end, level.end + 8)
     before = [m for m in mentions if m.end <= level.start and m.start >= a]
-    fx_before = bool(before) and before[-1].symbol in _FX
+    fx_before = (bool(before) and before[-1].symbol in _FX) or (not mentions and carried in _FX)
     if not (fx_before or (pair_unit and re.search(r"(?i)\bdollar\b|美元", norm[a : level.start]))):
         return False
     lead = norm[max(a, level.start - 16) : level.start]
@@ -2412,8 +2415,10 @@ def _claims_in(
     group_speaker: bool,
     learn_only: bool = False,
     soft: bool = False,
+    alternates: tuple[str, ...] = (),
 ) -> list[_Claim]:
-    """The claims in norm[a:b]. `learn_only`: only record the current levels the sentence gives."""
+    """The claims in norm[a:b]. `learn_only`: only record the current levels the sentence gives.
+    `alternates`: markets named earlier (latest first) for a level the carried one cannot have."""
     clauses = _clauses(norm, a, b)
     cjk = bool(_CJK_RE.search(norm[a:b]))
     # a horizon inside a past-only clause ("which hit a record in January") governs nothing ahead
@@ -2421,7 +2426,7 @@ def _claims_in(
     levels = [
         lv
         for lv in _levels(norm, a, b, small=True)
-        if lv.price_like or lv.percent or _small_level_ok(norm, a, lv, mentions)
+        if lv.price_like or lv.percent or _small_level_ok(norm, a, lv, mentions, carried)
     ]
     claims: list[_Claim] = []
     last_target_end = a
@@ -2482,7 +2487,12 @@ def _claims_in(
         if instrument is None:
             continue
         if not level.percent and not _plausible(instrument, level) and not respectively:
-            continue  # "Tesla deliveries … 439,000", gold at $180,000: not a price of this instrument
+            # "…the S&P 500 and Dow hit records… Ed Yardeni sees the index reaching 7,700": the index
+            # is the market named before whose levels these are, not just the last one named
+            other = next((s for s in alternates if s in _PLAUSIBLE and _plausible(s, level)), None)
+            if other is None or instrument != carried:
+                continue  # "Tesla deliveries … 439,000", gold at $180,000: not a price of this instrument
+            instrument = other
         if (
             instrument.endswith(".HK")
             and not level.percent
@@ -2816,7 +2826,14 @@ def _tokens(prefix: str, text: str) -> list[str]:
 
 
 def _features(
-    norm: str, a: int, b: int, claim: _Claim, who: _Who, hedge: str | None, model_only: bool, n: int
+    norm: str,
+    a: int,
+    b: int,
+    claim: _Claim,
+    who: _Who,
+    hedge: str | None,
+    model_only: bool,
+    n: int,
 ) -> list[str]:
     """Binary features of a numeric claim (see the model's comment above)."""
     pos = claim.position
@@ -3158,6 +3175,7 @@ def _extract(
     previous: _Who | None = None
     carried: str | None = None
     carried_paragraph = -1
+    named_markets: list[str] = []  # tracked symbols named so far, the latest last
     baselines: dict[str, float] = {}
     list_hedge: str | None = None
     list_deadlines: list[Deadline] = []
@@ -3197,6 +3215,10 @@ def _extract(
             pair_m = _PAIR_SENTENCE.search(norm, a, b)
             if pair_m:  # "the dollar at 160 yen", "1美元兌160日圓": the pair, named by its units
                 carry = "USDJPY" if pair_m.group("jpy") else "USDCNY"
+        for mention in tracked:
+            if mention.symbol in named_markets:
+                named_markets.remove(mention.symbol)
+            named_markets.append(str(mention.symbol))
         if tracked:
             carried, carried_paragraph = tracked[-1].symbol, sentence.paragraph
         elif mentions:
@@ -3250,6 +3272,7 @@ def _extract(
             baselines,
             speaker.group is not None,
             soft=_SOFT_FILTERS and permissive,
+            alternates=tuple(x for x in reversed(named_markets) if x != carry) if not tracked else (),
         )
         if is_item and list_target:
             claims = [

@@ -1756,3 +1756,33 @@ def test_round_8_chinese_clauses_and_second_claims(text, expected):
 def test_round_8_chinese_month_deadlines(phrase, deadline):
     found = find_deadlines(phrase, published=date(2025, 11, 20))
     assert [d.when.isoformat() for d in found] == [deadline]
+
+
+def test_the_index_is_the_market_named_before_whose_levels_these_are():
+    text = (
+        "The S&P 500 and the Dow hit record highs this week. Bullish targets are spreading. "
+        "Veteran strategist Jane Roe also sees the index reaching 7,700."
+    )
+    found = [c for c in extract_forecasts(text, published=P25) if c.target is not None]
+    assert [(c.instrument, c.target) for c in found] == [("GSPC", 7700)]
+
+
+def test_a_currency_pair_carries_to_a_small_level_in_the_next_sentence():
+    text = "Acme Bank expects USD/JPY to reach 155 by March. It also set a target of 145.00 for December."
+    found = [c for c in extract_forecasts(text, published=P25) if c.target is not None]
+    assert [(c.instrument, c.target) for c in found] == [("USDJPY", 155), ("USDJPY", 145)]
+    # a count in the next sentence is not a level of the pair
+    text = "Acme Bank expects USD/JPY to reach 155 by March. The bank has 145 analysts."
+    assert [c.target for c in extract_forecasts(text, published=P25) if c.target] == [155]
+
+
+def test_a_past_weekday_does_not_make_a_projection_past():
+    text = (
+        "Acme Bank raised its gold target to $4,200. However, the bank in a note on Thursday projected a "
+        "decline to $3,900 by year-end."
+    )
+    found = [c for c in extract_forecasts(text, published=P25) if c.target is not None]
+    assert [(c.firm, c.target, c.deadline) for c in found] == [
+        ("Acme Bank", 4200, None),
+        ("Acme Bank", 3900, "2025-12-31"),
+    ]
