@@ -1640,6 +1640,11 @@ _CN_PERSON = re.compile(rf"{_CN_TITLES}\s?(?P<name>[{_CJK}]{{2,3}}?)(?={_CN_VERB
 _CN_FOREIGN_PERSON = re.compile(
     rf"(?:{_CN_TITLES})?\s?[{_CJK}]{{1,5}}[·•‧][{_CJK}]{{1,6}}\s*[(（]\s*(?P<name>[A-Z][A-Za-z.'-]+(?:\s+[A-Z][A-Za-z.'-]+){{1,3}})\s*[)）]"
 )
+# A foreign name transcribed, without the original: "首席美股策略師邁克爾·威爾遜表示", "大衛·科斯汀預計".
+_CN_DOT_NAME = rf"(?P<name>[{_CJK}]{{1,5}}[·•‧][{_CJK}]{{1,6}}?)(?=\s*(?:{_CN_VERBS}|[，,]))"
+_CN_DOT_PERSON = re.compile(
+    rf"{_CN_TITLES}\s?{_CN_DOT_NAME}|(?<![{_CJK}·•‧]){_CN_DOT_NAME.replace('name', 'bare')}"
+)
 # A Latin name after a Chinese title: "摩根大通的首席日本外匯策略師 Junya Tanase 預測", "分析師Ben Hoff表示".
 _CN_LATIN_PERSON = re.compile(
     rf"{_CN_TITLES}\s?(?P<name>[A-Z][a-z][A-Za-z'-]*(?:\s+[A-Z][A-Za-z'-]+){{1,2}})\s?(?=[{_CJK}，,])"
@@ -1789,10 +1794,12 @@ def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[i
             continue  # "分析師普遍預期": a group, not a person called 普遍
         person = speakers.register(m.group("name"), _cn_firm_before(sent, m.start(), speakers))
         found.append((m.start(), person, m.end()))
-    for m in [*_CN_FOREIGN_PERSON.finditer(sent), *_CN_LATIN_PERSON.finditer(sent)]:
+    transcribed = [*_CN_FOREIGN_PERSON.finditer(sent), *_CN_LATIN_PERSON.finditer(sent)]
+    for m in [*transcribed, *_CN_DOT_PERSON.finditer(sent)]:
         if any(start <= m.start() < end for start, _, end in found):
             continue
-        person = speakers.register(m.group("name"), _cn_firm_before(sent, m.start(), speakers))
+        name = m.groupdict().get("name") or m.group("bare")
+        person = speakers.register(name, _cn_firm_before(sent, m.start(), speakers))
         found.append((m.start(), person, m.end()))
     if not any(_CJK_RE.match(p.name) for _, p, _ in found):
         for m in _CN_FIRM_PERSON.finditer(sent):

@@ -1786,3 +1786,20 @@ def test_a_past_weekday_does_not_make_a_projection_past():
         ("Acme Bank", 4200, None),
         ("Acme Bank", 3900, "2025-12-31"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "who"),
+    [
+        ("甲乙銀行首席策略師羅伯特·史密斯預計標普500指數年底達到4,000點。", "羅伯特·史密斯"),
+        ("羅伯特·史密斯預計標普500指數年底達到4,000點。", "羅伯特·史密斯"),
+        # the firm's person named before: the firm-only call in the next sentence is his
+        (
+            "摩根士丹利首席美股策略師邁克爾·威爾遜表示，市場將走強。摩根士丹利預計標普500指數明年底見7,800點。",
+            "邁克爾·威爾遜",
+        ),
+    ],
+)
+def test_a_transcribed_foreign_name_without_the_original(text, who):
+    found = [c for c in extract_forecasts(text, published=P25) if c.target is not None]
+    assert [c.strategist for c in found] == [who]
