@@ -1741,10 +1741,24 @@ def _clean_firm(firm: str | None) -> str | None:
 _CN_ANY_FIRM_RE = re.compile(rf"{_CN_KNOWN_FIRMS}|{_CN_FIRM_GENERIC}")
 
 
+# Words a Chinese subject-firm match takes with the firm: "現由高盛證券", "而瑞銀", "較樂觀的光大證券國際",
+# "摩根士丹利基本預測", "花旗又指出"; and subjects that are no firm at all ("根據模型預測", "焦點預期").
+_CN_FIRM_LEAD = re.compile(
+    r"^(?:現由|现由|當中以|当中以|其中|當中|当中|而|和|與|与|及|由|據|据|較[^的]{1,4}的|较[^的]{1,4}的)"
+)
+_CN_FIRM_TAIL = re.compile(r"(?:基本|又|再)$")
+_CN_NO_FIRM = re.compile(r"^(?:根據|根据|隨著|随着|焦點|焦点|合夥人|合伙人|及)|^(?:華爾街|华尔街)?金融$")
+
+
+def _tidy_cn_firm(firm: str) -> str | None:
+    tidy = _CN_FIRM_TAIL.sub("", _CN_FIRM_LEAD.sub("", firm)) or firm
+    return None if _CN_NO_FIRM.search(tidy) else tidy
+
+
 def _cn_firm_before(sent: str, pos: int, speakers: _Speakers) -> str | None:
     """The firm named just before a Chinese-press name ("中泰國際策略師顏子琪"), else the last firm met."""
     firms = list(_CN_ANY_FIRM_RE.finditer(sent, max(0, pos - 24), pos))
-    return firms[-1].group(0) if firms else speakers.last_firm
+    return _tidy_cn_firm(firms[-1].group(0)) if firms else speakers.last_firm
 
 
 def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[int, _Person, int]]:
@@ -1970,7 +1984,10 @@ def _speaker(norm: str, a: int, b: int, speakers: _Speakers, previous: _Who | No
     if who is not None and who.firm and _CJK_RE.search(who.firm):
         # "高盛周一表示", "瑞銀昨日指": the firm, without the day it spoke
         firm = re.sub(rf"(?:{_CN_WEEKDAY}|今日|昨日|日前|近日|早前)+$", "", who.firm)
-        who = replace(who, firm=firm or who.firm)
+        who = replace(who, firm=_tidy_cn_firm(firm or who.firm))
+        if who.strategist is None and who.firm is None and who.group is None:
+            # "根據模型預測…", "焦點預期…": no firm spoke; the speaker of the sentences before, if any
+            return previous.carried("carried from previous sentence", 0.75) if previous is not None else None
     if who is None or who.strategist is not None or who.group is not None or not who.firm:
         return who
     if _bare_cn_name(who.firm):

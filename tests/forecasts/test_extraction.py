@@ -1803,3 +1803,22 @@ def test_a_past_weekday_does_not_make_a_projection_past():
 def test_a_transcribed_foreign_name_without_the_original(text, who):
     found = [c for c in extract_forecasts(text, published=P25) if c.target is not None]
     assert [c.strategist for c in found] == [who]
+
+
+@pytest.mark.parametrize(
+    ("text", "firm"),
+    [
+        ("觀察各行預測，現由高盛證券以27,800點居冠。恒指目標27,800點。", "高盛證券"),
+        ("摩根士丹利基本預測恒指為27,500點。", "摩根士丹利"),
+        ("花旗又預計金價將升至每盎司4,000美元。", "花旗"),
+    ],
+)
+def test_the_words_a_chinese_subject_firm_is_taken_with_are_not_the_firm(text, firm):
+    found = [c for c in extract_forecasts(text, published=P25) if c.target is not None]
+    assert found and {c.firm for c in found} == {firm}
+
+
+def test_a_subject_that_is_no_firm_leaves_the_speaker_before():
+    text = "中泰國際張三表示，金價前景向好。根據模型預測，金價年中可達到每盎司3,100美元。"
+    found = [c for c in extract_forecasts(text, published=P25) if c.target is not None]
+    assert [(c.strategist, c.target) for c in found] == [("張三", 3100)]
