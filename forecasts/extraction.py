@@ -506,6 +506,10 @@ class _Mention:
     alias: str
 
 
+# A yuan-per-dollar level a few words after 人民幣 ("人民幣續有上升空間，中期料升至6.95"), not an amount
+_YUAN_LEVEL = re.compile(r"[^。；;\d]{0,20}?(?<![\d.])[5-8]\.\d{1,4}(?![\d.%])(?!\s*(?:萬|万|億|亿|兆|元|%))")
+
+
 class _AliasTable:
     def __init__(self, extra: Mapping[str, str] | None):
         aliases: dict[str, str | None] = dict(DEFAULT_ALIASES)
@@ -539,8 +543,21 @@ class _AliasTable:
                 r"(?:[和及與与、]美股)?(?:的)?(?:目標價|目标价)", norm[m.end() : m.end() + 7]
             ):
                 continue  # "阿里巴巴港股目標價": the stock's Hong Kong line, not the market
+            if (
+                m.group(0) in ("日圓", "日元")
+                and re.search(r"\d\s*$", norm[max(a, m.start() - 2) : m.start()])
+                and re.search(r"日經|日经|東證|东证|(?i:topix|nikkei)", norm[a:b])
+            ):
+                continue  # "日經平均指數…將達到60,000日圓": the index's unit, not the yen pair
             key = re.sub(r"\s+", " ", m.group(0)).casefold()
-            found.append(_Mention(m.start(), m.end(), self.symbol_of.get(key), m.group(0)))
+            symbol = self.symbol_of.get(key)
+            if (
+                symbol is None
+                and m.group(0) in ("人民幣", "人民币")
+                and _YUAN_LEVEL.match(norm, m.end(), min(b, m.end() + 24))
+            ):
+                symbol = "USDCNY"  # "人民幣中期料升至6.95": the yuan per dollar
+            found.append(_Mention(m.start(), m.end(), symbol, m.group(0)))
         return found
 
 
@@ -2282,7 +2299,7 @@ _NOT_PRICE_SUBJECT = re.compile(
     r"|deliveries|shipments)\b|盈利|收入|營收|营收|純利|纯利|淨利|净利|利潤|利润|經濟|经济|通脹|通胀|銷量|销量|出貨|出货"
 )
 _AVERAGE_BEFORE = re.compile(
-    r"(?i)(?:\bto\s+average|\baveraging|\baverage\s+(?:price|gold\s+price)\s+of|平均(?!目標|預測|預期|預估|波幅))[^,，.;。；]{0,14}$"
+    r"(?i)(?:\bto\s+average|\baveraging|\baverage\s+(?:price|gold\s+price)\s+of|(?<!日經)(?<!日经)平均(?!目標|預測|預期|預估|波幅|指數|指数|股價|股价))[^,，.;。；]{0,14}$"
 )
 # "9.8 per cent growth", "0.9% earnings growth", "增長5%": a growth rate, not a move of the price.
 _GROWTH_AFTER = re.compile(
@@ -2335,7 +2352,7 @@ _SMALL_CUE = re.compile(
     r"(?i)(?:\b(?:to|at|of|into|toward|towards|around|near|above|below|beyond|past|between|hit|reach|test|touch|top"
     r"|exceed|breach|break)|至|到|見|於|于|上望|下望|挑戰|上試|下試|目標(?:價|位)?(?:為|是|定於|定在)?|升穿|跌穿|跌破|突破|介乎|在|約"
     r"|觸及|触及|達|达)"
-    r"\s*(?:about\s+|around\s+|roughly\s+)?(?:the\s+)?$"
+    r"\s*(?:about\s+|around\s+|roughly\s+)?(?:the\s+)?(?:兌|兑)?\s*$"
 )
 _PAIR_SENTENCE = re.compile(
     r"(?i)(?P<jpy>\bdollar\b.{0,60}?\d\s?(?:yen\b|日圓|日元)|美元.{0,20}?\d\s?(?:日圓|日元))"

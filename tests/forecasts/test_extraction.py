@@ -1822,3 +1822,19 @@ def test_a_subject_that_is_no_firm_leaves_the_speaker_before():
     text = "中泰國際張三表示，金價前景向好。根據模型預測，金價年中可達到每盎司3,100美元。"
     found = [c for c in extract_forecasts(text, published=P25) if c.target is not None]
     assert [(c.strategist, c.target) for c in found] == [("張三", 3100)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # 人民幣 with a yuan-per-dollar level after it is the pair; an amount in 人民幣 is not
+        ("中泰國際張三認為人民幣中期料升至6.95。", [("USDCNY", 6.95)]),
+        ("中泰國際張三表示，小米投入逾600億人民幣，股價料升至50元。", []),
+        ("中泰國際張三預期，離岸人民幣兌美元或可升值至兌6.85。", [("USDCNY", 6.85)]),
+        # the Nikkei Stock Average in yen: 平均 is its name, 日圓 its unit
+        ("野村證券預計2026年底日經平均指數將達到60,000日圓。", [("N225", 60000)]),
+    ],
+)
+def test_round_8_the_yuan_and_the_nikkei_in_yen(text, expected):
+    found = [c for c in extract_forecasts(text, published=P25) if c.target is not None]
+    assert [(c.instrument, c.target) for c in found] == expected
