@@ -1658,9 +1658,9 @@ _CN_FOREIGN_PERSON = re.compile(
     rf"(?:{_CN_TITLES})?\s?[{_CJK}]{{1,5}}[·•‧][{_CJK}]{{1,6}}\s*[(（]\s*(?P<name>[A-Z][A-Za-z.'-]+(?:\s+[A-Z][A-Za-z.'-]+){{1,3}})\s*[)）]"
 )
 # A foreign name transcribed, without the original: "首席美股策略師邁克爾·威爾遜表示", "大衛·科斯汀預計".
-_CN_DOT_NAME = rf"(?P<name>[{_CJK}]{{1,5}}[·•‧][{_CJK}]{{1,6}}?)(?=\s*(?:{_CN_VERBS}|[，,]))"
+_CN_DOT_NAME = rf"[{_CJK}]{{1,5}}[·•‧][{_CJK}]{{1,6}}?(?=\s*(?:{_CN_VERBS}|[，,]))"
 _CN_DOT_PERSON = re.compile(
-    rf"{_CN_TITLES}\s?{_CN_DOT_NAME}|(?<![{_CJK}·•‧]){_CN_DOT_NAME.replace('name', 'bare')}"
+    rf"{_CN_TITLES}\s?(?P<name>{_CN_DOT_NAME})|(?<![{_CJK}·•‧])(?P<bare>{_CN_DOT_NAME})"
 )
 # A Latin name after a Chinese title: "摩根大通的首席日本外匯策略師 Junya Tanase 預測", "分析師Ben Hoff表示".
 _CN_LATIN_PERSON = re.compile(
@@ -1767,7 +1767,17 @@ _CN_FIRM_TAIL = re.compile(r"(?:基本|又|再)$")
 _CN_NO_FIRM = re.compile(r"^(?:根據|根据|隨著|随着|焦點|焦点|合夥人|合伙人|及)|^(?:華爾街|华尔街)?金融$")
 
 
+def _known_firm_ending(words: str) -> str | None:
+    """A known firm that ends `words` after other words ("當中以海通國際" -> 海通國際)."""
+    known = _ANY_FIRM_RE.search(words)
+    return known.group(0) if known and known.end() == len(words) and known.start() > 0 else None
+
+
 def _tidy_cn_firm(firm: str) -> str | None:
+    """The firm without the words it was matched with, or None when the subject is no firm."""
+    known = _known_firm_ending(firm)
+    if known:
+        return known
     tidy = _CN_FIRM_TAIL.sub("", _CN_FIRM_LEAD.sub("", firm)) or firm
     return None if _CN_NO_FIRM.search(tidy) else tidy
 
@@ -1825,8 +1835,8 @@ def _find_people(norm: str, a: int, b: int, speakers: _Speakers) -> list[tuple[i
             continue  # "分析師普遍預期": a group, not a person called 普遍
         person = speakers.register(m.group("name"), _cn_firm_before(sent, m.start(), speakers))
         found.append((m.start(), person, m.end()))
-    transcribed = [*_CN_FOREIGN_PERSON.finditer(sent), *_CN_LATIN_PERSON.finditer(sent)]
-    for m in [*transcribed, *_CN_DOT_PERSON.finditer(sent)]:
+    transcribed = (_CN_FOREIGN_PERSON, _CN_LATIN_PERSON, _CN_DOT_PERSON)
+    for m in (m for pattern in transcribed for m in pattern.finditer(sent)):
         if any(start <= m.start() < end for start, _, end in found):
             continue
         name = m.groupdict().get("name") or m.group("bare")
@@ -1925,9 +1935,9 @@ def _subject_firm(sent: str) -> str | None:
         firm = cm.group("firm")
         if _CN_NOT_FIRM.search(firm) or _normalise(firm) in _DEFAULT_KEYS or _CJK_ALIAS_RE.search(firm):
             continue
-        known = _ANY_FIRM_RE.search(firm)
-        if known and known.end() == len(firm) and known.start() > 0:
-            return known.group(0)  # "當中以海通國際預測…": the firm, without the words before it
+        known = _known_firm_ending(firm)
+        if known:
+            return known  # "當中以海通國際預測…": the firm, without the words before it
         if re.search(r"[的將将會会或可在於于是為为和與与及把被從从由向至最進进步]", firm) or re.match(
             r"[惟但而並并他她其亦則则更仍且故即若如因就據据還还再又這这那該该此本另各]", firm
         ):
@@ -2537,7 +2547,7 @@ def _claims_in(
         if (
             instrument.endswith(".HK")
             and not level.percent
-            and (re.search(r"US\$|美元", norm[max(a, level.start - 3) : level.end + 2]))
+            and re.search(r"US\$|美元", norm[max(a, level.start - 3) : level.end + 2])
         ):
             continue  # "目標價至172港元和178美元": the US listing's target, not the Hong Kong line's
         if (
@@ -2867,14 +2877,7 @@ def _tokens(prefix: str, text: str) -> list[str]:
 
 
 def _features(
-    norm: str,
-    a: int,
-    b: int,
-    claim: _Claim,
-    who: _Who,
-    hedge: str | None,
-    model_only: bool,
-    n: int,
+    norm: str, a: int, b: int, claim: _Claim, who: _Who, hedge: str | None, model_only: bool, n: int
 ) -> list[str]:
     """Binary features of a numeric claim (see the model's comment above)."""
     pos = claim.position
