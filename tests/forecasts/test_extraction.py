@@ -1732,9 +1732,10 @@ def test_round_7_a_level_for_each_horizon(text, expected):
             "中泰國際張三表示，如果企業盈利強勁增長，樂觀情境下恒指可達34,000點。",
             [("張三", "中泰國際", "HSI", "reach", 34000, None)],
         ),
-        # "由之前預測的X點上調至Y-Z點": the new band is kept (the old call is X only)
+        # "由之前預測的X點上調至Y-Z點": the new band is kept (the old call is X only; written without
+        # thousands separators, as the copy had it, "3225點上調至" is within the old-call pattern's reach)
         (
-            "Acme的策略師Jane Roe上調了對標普500指數的年終目標，由之前預測的3,225點上調至3,600-3,800點。",
+            "Acme的策略師Jane Roe上調了對標普500指數的年終目標，由之前預測的3225點上調至3600-3800點。",
             [("Jane Roe", None, "GSPC", "range", 3600, 3800)],
         ),
     ],
